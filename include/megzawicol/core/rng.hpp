@@ -1,0 +1,45 @@
+// Seeded, portable random streams (xoshiro256** seeded through SplitMix64).
+//
+// Every consumer (a link direction, a node, an application) owns its own stream,
+// derived from the scenario seed and a stable name, so that adding a node does not
+// shift the draws of another. The distributions are written here, not taken from
+// <random>, whose distributions differ between standard libraries: the same seed
+// gives the same draws everywhere.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace mz {
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed = 0);
+
+  /// A stream for `name` under the run's `seed` ("link:a:eth0>b:eth0", "node:a", ...).
+  static Rng stream(uint64_t seed, std::string_view name);
+
+  uint64_t next_u64();
+  uint32_t next_u32() { return static_cast<uint32_t>(next_u64() >> 32); }
+  /// Uniform in [0, 1) with 53 random bits.
+  double uniform01();
+  /// Uniform integer in [lo, hi] (inclusive), unbiased.
+  uint64_t uniform_int(uint64_t lo, uint64_t hi);
+  /// True with probability p (p <= 0: never, p >= 1: always).
+  bool bernoulli(double p);
+  /// Number of failures before the first success of a Bernoulli(p) trial sequence,
+  /// i.e. the gap between two bit errors at bit error rate p. p must be in (0, 1].
+  uint64_t geometric(double p);
+  /// Exponential with the given mean (> 0).
+  double exponential(double mean);
+  /// Fills `n` bytes at `out`.
+  void fill(uint8_t* out, size_t n);
+
+ private:
+  uint64_t s_[4];
+};
+
+/// FNV-1a 64-bit: stable name hashing for stream derivation.
+uint64_t fnv1a64(std::string_view s);
+
+}  // namespace mz

@@ -1,0 +1,117 @@
+// The scenario model: what a JSON file in scenarios/ describes, after validation.
+//
+// `load_scenario` turns a JSON document into this typed form or throws ScenarioError
+// whose message names the file, the JSON path and the problem, e.g.
+//   scenarios/x.json: links[1].loss: must be in [0,1], got 1.5
+// Everything below is fully resolved: units are converted, defaults are filled in,
+// names are cross-checked. The simulator never looks at JSON.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "megzawicol/core/addr.hpp"
+#include "megzawicol/core/time.hpp"
+
+namespace mz::scenario {
+
+class ScenarioError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class NodeKind { Host, Router };
+
+struct Route {
+  Ipv4Cidr dest;                 // "10.0.0.0/8", "0.0.0.0/0" or "default"
+  std::optional<Ipv4Addr> via;   // next hop; absent = directly connected on `iface`
+  std::string iface;             // outgoing interface name; empty = found from `via`
+};
+
+struct Interface {
+  std::string name;              // "eth0"
+  Ipv4Cidr address;              // "10.0.0.1/24"
+  MacAddr mac;                   // given, or derived: 02:00:<node index 2 bytes>:<iface index 2 bytes>
+};
+
+struct Node {
+  std::string name;
+  NodeKind kind = NodeKind::Host;
+  std::vector<Interface> interfaces;
+  std::vector<Route> routes;     // static routes (connected routes are implied)
+  bool routes_auto = false;      // "routes": "auto"
+  uint8_t default_ttl = 64;      // "ttl"
+};
+
+/// Impairments and capacity of one direction of a link.
+struct LinkDirection {
+  uint64_t bandwidth_bps = 10'000'000;  // "10Mbps", "1Gbps", "56kbps", or a number (bit/s)
+  Duration delay = Duration::millis(1); // propagation delay: "5ms", "20us", or a number (seconds)
+  double loss = 0.0;                    // whole-frame loss probability in [0,1]
+  double ber = 0.0;                     // bit error rate on the line bits, in [0,1)
+  uint32_t queue_frames = 100;          // drop-tail queue capacity in frames (>= 1)
+};
+
+struct Link {
+  std::string name;              // given, or "<nodeA>:<ifA>-<nodeB>:<ifB>"
+  std::string a_node, a_iface;   // "ends": ["a:eth0", "b:eth0"]
+  std::string b_node, b_iface;
+  uint32_t mtu = 1500;           // IP MTU of the link, in [68, 9000]
+  LinkDirection a_to_b;          // link-level settings, overridden by "a_to_b": {...}
+  LinkDirection b_to_a;          // ... and "b_to_a": {...}
+};
+
+enum class AppKind { Ping };
+
+struct App {
+  AppKind kind = AppKind::Ping;
+  std::string name;              // given, or "<kind><index>"
+  std::string node;              // where it runs
+  Time start = Time::zero();     // "start": "1s"
+  // ping
+  Ipv4Addr target;               // "target": "10.0.0.2" or a node name (its first address)
+  uint32_t count = 4;            // >= 1
+  Duration interval = Duration::seconds(1);
+  uint32_t size = 56;            // ICMP data bytes, like ping -s; in [0, 65507]
+  Duration timeout = Duration::seconds(1);  // a reply later than this counts as lost
+};
+
+struct TraceOptions {
+  bool log = true;               // trace.log
+  bool jsonl = true;             // trace.jsonl
+  bool pcap = true;              // <node>-<iface>.pcap
+  bool summary = true;           // summary.json
+  bool l1_bits = false;          // trace the first line bits of each frame at L1
+};
+
+struct Scenario {
+  std::string source;            // the file name it came from (for messages)
+  std::string name;              // "name", default: the file's stem
+  std::string description;
+  uint64_t seed = 1;
+  Duration duration = Duration::seconds(60);  // the run stops at this virtual time
+  std::vector<Node> nodes;
+  std::vector<Link> links;
+  std::vector<App> apps;
+  TraceOptions trace;
+
+  const Node* find_node(const std::string& name) const;
+};
+
+/// Parses a unit string into the value: "10Mbps" -> 10e6 (bit/s). Throws std::invalid_argument
+/// with a short reason ("unknown unit 'Mbs'", "not a number") for the caller to wrap.
+uint64_t parse_bandwidth(const std::string& s);
+Duration parse_duration(const std::string& s);   // "5ms", "1.5s", "20us", "100ns", "2m"
+uint64_t parse_size(const std::string& s);       // "1500", "64KB" (1000), "64KiB" (1024), "1MB", "1MiB"
+
+/// Loads and validates `text` (the file contents); `source` names the file in messages.
+/// `overrides` are "--set PATH=VALUE" strings applied to the JSON before validation.
+Scenario load_scenario_text(const std::string& text, const std::string& source,
+                            const std::vector<std::string>& overrides = {});
+/// Reads the file and calls load_scenario_text. A missing file is a ScenarioError.
+Scenario load_scenario_file(const std::string& path, const std::vector<std::string>& overrides = {});
+
+}  // namespace mz::scenario

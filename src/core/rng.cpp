@@ -1,0 +1,97 @@
+#include "megzawicol/core/rng.hpp"
+
+#include <cmath>
+#include <cstring>
+
+namespace mz {
+namespace {
+
+uint64_t splitmix64(uint64_t& x) {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+}  // namespace
+
+uint64_t fnv1a64(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+Rng::Rng(uint64_t seed) {
+  uint64_t x = seed;
+  for (auto& w : s_) w = splitmix64(x);
+}
+
+Rng Rng::stream(uint64_t seed, std::string_view name) {
+  uint64_t x = seed;
+  uint64_t mixed = splitmix64(x) ^ fnv1a64(name);
+  return Rng(mixed);
+}
+
+uint64_t Rng::next_u64() {
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+double Rng::uniform01() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+
+uint64_t Rng::uniform_int(uint64_t lo, uint64_t hi) {
+  if (hi <= lo) return lo;
+  const uint64_t range = hi - lo;
+  if (range == UINT64_MAX) return next_u64();
+  const uint64_t n = range + 1;
+  const uint64_t limit = UINT64_MAX - (UINT64_MAX % n);
+  uint64_t r;
+  do {
+    r = next_u64();
+  } while (r >= limit);
+  return lo + r % n;
+}
+
+bool Rng::bernoulli(double p) {
+  if (p <= 0.0) return false;
+  if (p >= 1.0) return true;
+  return uniform01() < p;
+}
+
+uint64_t Rng::geometric(double p) {
+  if (p >= 1.0) return 0;
+  // Inversion: floor(ln U / ln(1-p)), U in (0,1].
+  const double u = 1.0 - uniform01();
+  const double g = std::floor(std::log(u) / std::log1p(-p));
+  if (!(g < 1.8e19)) return UINT64_MAX;
+  return static_cast<uint64_t>(g);
+}
+
+double Rng::exponential(double mean) { return -mean * std::log(1.0 - uniform01()); }
+
+void Rng::fill(uint8_t* out, size_t n) {
+  while (n >= 8) {
+    uint64_t v = next_u64();
+    std::memcpy(out, &v, 8);
+    out += 8;
+    n -= 8;
+  }
+  if (n) {
+    uint64_t v = next_u64();
+    std::memcpy(out, &v, n);
+  }
+}
+
+}  // namespace mz
