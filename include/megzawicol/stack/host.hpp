@@ -1,0 +1,169 @@
+// A node's protocol stack (L2 + L3 and the applications above), as a sans-I/O machine.
+//
+// The Host never performs I/O and never reads a clock. Its driver (the simulator, or
+// the socket backend) feeds it and drains it:
+//
+//   handle_frame(now, ifindex, frame)   a frame (FCS included) decoded by an interface's PHY
+//   handle_timeout(now)                 when now >= poll_timeout()
+//   start(now)                          once, to start the applications
+//
+// and after every call: drain poll_transmit() (frames to put on the wire, FCS
+// included), then ask poll_timeout() for the next wake-up.
+//
+// Routers are Hosts with forwarding enabled.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "megzawicol/core/addr.hpp"
+#include "megzawicol/core/packet_buf.hpp"
+#include "megzawicol/core/result.hpp"
+#include "megzawicol/core/rng.hpp"
+#include "megzawicol/core/time.hpp"
+#include "megzawicol/l2/arp_cache.hpp"
+#include "megzawicol/l3/routing.hpp"
+#include "megzawicol/trace/tracer.hpp"
+#include "megzawicol/wire/icmp.hpp"
+#include "megzawicol/wire/ipv4.hpp"
+
+namespace mz::stack {
+
+struct InterfaceConfig {
+  std::string name;
+  MacAddr mac;
+  Ipv4Cidr address;
+  uint32_t mtu = 1500;  // IP MTU
+};
+
+struct HostConfig {
+  std::string name;
+  bool forwarding = false;  // a router
+  uint8_t default_ttl = 64;
+  std::vector<InterfaceConfig> interfaces;
+  l2::ArpCache::Config arp;
+};
+
+struct Transmit {
+  uint32_t ifindex = 0;
+  PacketBuf frame;  // a complete Ethernet frame, FCS included
+};
+
+/// Per-layer counters; every dropped packet is counted under exactly one cause.
+struct HostCounters {
+  // L2
+  uint64_t frames_in = 0, frames_out = 0;
+  uint64_t drop_fcs = 0, drop_runt = 0, drop_not_for_us = 0, drop_ethertype = 0;
+  uint64_t arp_requests_out = 0, arp_replies_out = 0, arp_in = 0, drop_arp_malformed = 0;
+  uint64_t drop_arp_queue_full = 0, drop_arp_unresolved = 0;
+  // L3
+  uint64_t ip_in = 0, ip_out = 0, ip_delivered = 0, ip_forwarded = 0;
+  uint64_t drop_ip_malformed = 0, drop_ip_checksum = 0, drop_ttl = 0, drop_no_route = 0;
+  uint64_t drop_not_for_us_ip = 0, drop_df = 0, drop_unknown_proto = 0, drop_reassembly = 0;
+  uint64_t fragments_out = 0, fragments_in = 0, reassembled = 0;
+  uint64_t icmp_in = 0, icmp_out = 0, drop_icmp_malformed = 0;
+};
+
+class Host;
+
+/// An application running on a host, driven by the host's clock and timers.
+class App {
+ public:
+  virtual ~App() = default;
+  virtual const std::string& name() const = 0;
+  virtual void start(Host& host, Time now) = 0;
+  virtual std::optional<Time> poll_timeout() const = 0;
+  virtual void handle_timeout(Host& host, Time now) = 0;
+  /// Every ICMP message addressed to this host is offered to every app.
+  virtual void on_icmp(Host& /*host*/, Time /*now*/, const wire::Ipv4Repr& /*ip*/, const wire::IcmpRepr& /*icmp*/) {}
+  /// Lines for the console (like the real tool would print); drained by the driver.
+  std::vector<std::string> take_output() { return std::exchange(output_, {}); }
+  /// Named figures for summary.json.
+  virtual std::vector<trace::Field> summary() const = 0;
+  virtual const char* kind() const = 0;
+
+ protected:
+  void print(std::string line) { output_.push_back(std::move(line)); }
+
+ private:
+  std::vector<std::string> output_;
+};
+
+class Host {
+ public:
+  Host(HostConfig cfg, trace::Tracer* tracer, Rng rng);
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  // ---- driver side ----
+  void start(Time now);
+  void handle_frame(Time now, uint32_t ifindex, PacketBuf frame);
+  std::optional<Transmit> poll_transmit();
+  std::optional<Time> poll_timeout() const;
+  void handle_timeout(Time now);
+
+  // ---- upper-layer side ----
+  enum class SendStatus { Sent, Queued, NoRoute, TooBig, ArpQueueFull };
+  /// Sends one IPv4 datagram. `h.src` unspecified: the outgoing interface's address is
+  /// used; `h.ttl` 0: the host's default TTL; `h.ident` 0 with !`keep_ident`: the next
+  /// identification. Fragments to the outgoing MTU unless DF.
+  SendStatus send_ip(Time now, wire::Ipv4Repr h, PacketBuf payload, bool keep_ident = false);
+  /// Sends an ICMP error about `offending` (its IP header + 8 bytes are quoted), unless
+  /// the rules of RFC 1122 3.2.2 forbid it (about an ICMP error, a fragment, a broadcast).
+  void send_icmp_error(Time now, uint8_t type, uint8_t code, ByteView offending, uint16_t mtu = 0);
+
+  void add_app(std::unique_ptr<App> app);
+  const std::vector<std::unique_ptr<App>>& apps() const { return apps_; }
+
+  const std::string& name() const { return cfg_.name; }
+  const HostConfig& config() const { return cfg_; }
+  l3::RoutingTable& routes() { return routes_; }
+  const l3::RoutingTable& routes() const { return routes_; }
+  const HostCounters& counters() const { return ctr_; }
+  bool has_address(Ipv4Addr a) const;
+  /// The first interface address (what "target": "<node>" means).
+  Ipv4Addr primary_address() const;
+  Rng& rng() { return rng_; }
+  trace::Tracer* tracer() const { return tracer_; }
+  bool tracing() const { return tracer_ && tracer_->enabled(); }
+  void trace(Time now, trace::Layer layer, std::string_view event, std::string_view msg,
+             const std::vector<trace::Field>& fields = {}) const;
+
+ private:
+  struct Iface {
+    InterfaceConfig cfg;
+    l2::ArpCache arp;
+  };
+
+  // L2
+  void l2_output(Time now, uint32_t ifindex, MacAddr dst, uint16_t ethertype, PacketBuf payload);
+  void arp_input(Time now, uint32_t ifindex, ByteView payload);
+  void arp_request(Time now, uint32_t ifindex, Ipv4Addr target);
+  // L3
+  void ip_input(Time now, uint32_t ifindex, ByteView packet);
+  void ip_deliver(Time now, uint32_t ifindex, const wire::Ipv4Repr& h, ByteView payload, ByteView whole);
+  void ip_forward(Time now, uint32_t ifindex, const wire::Ipv4Repr& h, ByteView packet);
+  /// Puts a complete IPv4 packet (header emitted) on interface `ifindex` towards `next_hop`.
+  void ip_to_link(Time now, uint32_t ifindex, Ipv4Addr next_hop, PacketBuf packet);
+  void icmp_input(Time now, const wire::Ipv4Repr& h, ByteView payload);
+  void arp_failed(Time now, Ipv4Addr addr, std::vector<PacketBuf>& packets);
+
+  HostConfig cfg_;
+  trace::Tracer* tracer_;
+  Rng rng_;
+  std::vector<Iface> ifaces_;
+  std::vector<std::string> ifnames_;
+  l3::RoutingTable routes_;
+  std::deque<Transmit> tx_;
+  std::vector<std::unique_ptr<App>> apps_;
+  HostCounters ctr_;
+  uint16_t next_ident_ = 1;
+  uint64_t frame_seq_ = 0;
+};
+
+}  // namespace mz::stack

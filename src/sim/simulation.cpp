@@ -1,0 +1,502 @@
+#include "megzawicol/sim/simulation.hpp"
+
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "megzawicol/app/ping.hpp"
+#include "megzawicol/engine/scheduler.hpp"
+#include "megzawicol/l1/bit_errors.hpp"
+#include "megzawicol/l1/line_code.hpp"
+#include "megzawicol/trace/pcap.hpp"
+#include "megzawicol/trace/tracer.hpp"
+
+namespace mz::sim {
+
+using trace::Field;
+using trace::Layer;
+
+namespace {
+
+constexpr uint64_t kPreambleBits = 64;  // 7 bytes of preamble + the SFD
+constexpr uint64_t kInterFrameGapBits = 96;
+
+Duration bit_time(uint64_t bits, uint64_t bps) {
+  // ceil(bits * 1e9 / bps) without overflow for any realistic frame.
+  const unsigned __int128 num = static_cast<unsigned __int128>(bits) * 1000000000u + bps - 1;
+  return Duration{static_cast<int64_t>(num / bps)};
+}
+
+std::string rate_text(uint64_t bps) {
+  char b[32];
+  if (bps % 1000000000 == 0) std::snprintf(b, sizeof b, "%llu Gbit/s", static_cast<unsigned long long>(bps / 1000000000));
+  else if (bps % 1000000 == 0) std::snprintf(b, sizeof b, "%llu Mbit/s", static_cast<unsigned long long>(bps / 1000000));
+  else if (bps % 1000 == 0) std::snprintf(b, sizeof b, "%llu kbit/s", static_cast<unsigned long long>(bps / 1000));
+  else std::snprintf(b, sizeof b, "%llu bit/s", static_cast<unsigned long long>(bps));
+  return b;
+}
+
+std::string bits_text(const l1::LineBits& lb, size_t max_bits) {
+  std::string s;
+  const size_t n = std::min(lb.nbits, max_bits);
+  for (size_t i = 0; i < n; ++i) {
+    if (i && i % 5 == 0) s.push_back(' ');
+    s.push_back(((lb.bits[i / 8] >> (7 - i % 8)) & 1) ? '1' : '0');
+  }
+  if (lb.nbits > n) s += " ...";
+  return s;
+}
+
+}  // namespace
+
+struct Port;
+
+struct Channel {
+  std::string name;  // "a:eth0 -> b:eth0"
+  scenario::LinkDirection cfg;
+  Port* from = nullptr;
+  Port* to = nullptr;
+  Rng loss_rng;
+  l1::BitErrorInjector ber;
+  std::deque<PacketBuf> queue;
+  bool busy = false;
+  ChannelCounters ctr;
+  l1::LineBits scratch;
+
+  Channel(std::string n, const scenario::LinkDirection& c, Rng loss, Rng bits)
+      : name(std::move(n)), cfg(c), loss_rng(loss), ber(c.ber, bits) {}
+};
+
+struct Port {
+  size_t node = 0;
+  uint32_t ifindex = 0;
+  std::string label;  // "a:eth0"
+  Channel* out = nullptr;
+  std::unique_ptr<trace::PcapWriter> pcap;
+};
+
+struct NodeSlot {
+  std::unique_ptr<stack::Host> host;
+  std::vector<Port*> ports;  // by ifindex; null if the interface is not connected
+  engine::EventId wake;
+  std::optional<Time> wake_at;
+};
+
+struct Simulation::Impl {
+  const scenario::Scenario sc;
+  RunOptions opts;
+  engine::Scheduler sched;
+  trace::Tracer tracer;
+  std::vector<NodeSlot> nodes;
+  std::map<std::string, size_t> node_index;
+  std::vector<std::unique_ptr<Port>> ports;
+  std::vector<std::unique_ptr<Channel>> channels;  // 2 per link: a->b then b->a
+  bool has_files = false;
+
+  Impl(const scenario::Scenario& s, RunOptions o) : sc(s), opts(std::move(o)) {}
+
+  void trace(Time t, std::string_view node, Layer l, std::string_view ev, const std::string& msg,
+             const std::vector<Field>& f = {}) {
+    if (tracer.enabled()) tracer.emit(t, node, l, ev, msg, f);
+  }
+
+  void build();
+  void drain(size_t n);
+  void channel_send(Channel& ch, PacketBuf frame);
+  void channel_start(Channel& ch);
+  void deliver(Channel& ch, l1::LineBits bits, Time sent_at, size_t frame_len);
+  void flush_console(size_t n);
+};
+
+void Simulation::Impl::build() {
+  namespace fs = std::filesystem;
+  for (size_t i = 0; i < sc.nodes.size(); ++i) {
+    const auto& n = sc.nodes[i];
+    stack::HostConfig hc;
+    hc.name = n.name;
+    hc.forwarding = n.kind == scenario::NodeKind::Router;
+    hc.default_ttl = n.default_ttl;
+    for (const auto& ifc : n.interfaces) hc.interfaces.push_back(stack::InterfaceConfig{ifc.name, ifc.mac, ifc.address, 1500});
+    // The IP MTU of an interface is its link's MTU.
+    for (const auto& l : sc.links) {
+      for (auto& ic : hc.interfaces) {
+        if ((l.a_node == n.name && l.a_iface == ic.name) || (l.b_node == n.name && l.b_iface == ic.name)) ic.mtu = l.mtu;
+      }
+    }
+    NodeSlot slot;
+    slot.host = std::make_unique<stack::Host>(hc, &tracer, Rng::stream(sc.seed, "node:" + n.name));
+    slot.ports.assign(n.interfaces.size(), nullptr);
+    for (const auto& r : n.routes) {
+      l3::RouteEntry e;
+      e.dest = r.dest;
+      e.gateway = r.via;
+      e.origin = l3::RouteOrigin::Static;
+      bool found = false;
+      for (uint32_t k = 0; k < n.interfaces.size(); ++k) {
+        const auto& ifc = n.interfaces[k];
+        if ((!r.iface.empty() && ifc.name == r.iface) || (r.iface.empty() && r.via && ifc.address.contains(*r.via))) {
+          e.ifindex = k;
+          found = true;
+          break;
+        }
+      }
+      if (!found)
+        throw scenario::ScenarioError(sc.source + ": nodes[" + std::to_string(i) + "].routes: gateway " +
+                                      (r.via ? r.via->to_string() : std::string("?")) +
+                                      " is not on any interface's subnet of node \"" + n.name + "\"");
+      slot.host->routes().add(e);
+    }
+    node_index[n.name] = i;
+    nodes.push_back(std::move(slot));
+  }
+
+  if (!opts.out_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(opts.out_dir, ec);
+    if (ec) throw std::runtime_error(opts.out_dir + ": cannot create directory: " + ec.message());
+    auto open = [&](const char* name) {
+      const std::string p = (fs::path(opts.out_dir) / name).string();
+      std::FILE* f = std::fopen(p.c_str(), "wb");
+      if (!f) throw std::runtime_error(p + ": cannot create file");
+      return f;
+    };
+    if (sc.trace.log) tracer.add_sink(std::make_unique<trace::LogSink>(open("trace.log")));
+    if (sc.trace.jsonl) tracer.add_sink(std::make_unique<trace::JsonlSink>(open("trace.jsonl")));
+    has_files = true;
+  }
+  if (opts.echo_trace) tracer.add_sink(std::make_unique<trace::LogSink>(stdout, false));
+
+  auto iface_index = [&](size_t node, const std::string& ifname) -> uint32_t {
+    const auto& ifs = sc.nodes[node].interfaces;
+    for (uint32_t k = 0; k < ifs.size(); ++k)
+      if (ifs[k].name == ifname) return k;
+    throw scenario::ScenarioError(sc.source + ": unknown interface " + sc.nodes[node].name + ":" + ifname);
+  };
+  for (const auto& l : sc.links) {
+    auto mk_port = [&](const std::string& node, const std::string& ifname) {
+      auto p = std::make_unique<Port>();
+      p->node = node_index.at(node);
+      p->ifindex = iface_index(p->node, ifname);
+      p->label = node + ":" + ifname;
+      if (has_files && sc.trace.pcap) {
+        const std::string path = (std::filesystem::path(opts.out_dir) / (node + "-" + ifname + ".pcap")).string();
+        p->pcap = std::make_unique<trace::PcapWriter>(path);
+        if (!p->pcap->ok()) throw std::runtime_error(p->pcap->error());
+      }
+      nodes[p->node].ports[p->ifindex] = p.get();
+      ports.push_back(std::move(p));
+      return ports.back().get();
+    };
+    Port* pa = mk_port(l.a_node, l.a_iface);
+    Port* pb = mk_port(l.b_node, l.b_iface);
+    auto mk_chan = [&](Port* from, Port* to, const scenario::LinkDirection& cfg) {
+      const std::string n = from->label + " -> " + to->label;
+      auto ch = std::make_unique<Channel>(n, cfg, Rng::stream(sc.seed, "loss:" + n), Rng::stream(sc.seed, "ber:" + n));
+      ch->from = from;
+      ch->to = to;
+      from->out = ch.get();
+      channels.push_back(std::move(ch));
+    };
+    mk_chan(pa, pb, l.a_to_b);
+    mk_chan(pb, pa, l.b_to_a);
+  }
+
+  for (const auto& a : sc.apps) {
+    auto& slot = nodes[node_index.at(a.node)];
+    if (a.kind == scenario::AppKind::Ping) {
+      app::PingConfig pc;
+      pc.name = a.name;
+      pc.target = a.target;
+      pc.count = a.count;
+      pc.interval = a.interval;
+      pc.size = a.size;
+      pc.timeout = a.timeout;
+      pc.start = a.start;
+      pc.ident = static_cast<uint16_t>(0x1000 + slot.host->apps().size());
+      slot.host->add_app(std::make_unique<app::Ping>(pc));
+    }
+  }
+}
+
+void Simulation::Impl::flush_console(size_t n) {
+  auto& host = *nodes[n].host;
+  for (auto& a : host.apps()) {
+    for (auto& line : a->take_output()) {
+      if (opts.console) *opts.console << "[" << host.name() << "] " << line << "\n";
+    }
+  }
+}
+
+void Simulation::Impl::drain(size_t n) {
+  NodeSlot& slot = nodes[n];
+  stack::Host& host = *slot.host;
+  const Time now = sched.now();
+  while (auto t = host.poll_transmit()) {
+    Port* p = t->ifindex < slot.ports.size() ? slot.ports[t->ifindex] : nullptr;
+    if (!p || !p->out) {
+      trace(now, host.name(), Layer::Physical, "no_carrier",
+            "interface " + host.config().interfaces[t->ifindex].name + " is not connected: frame discarded");
+      continue;
+    }
+    channel_send(*p->out, std::move(t->frame));
+  }
+  flush_console(n);
+  const auto next = host.poll_timeout();
+  if (next == slot.wake_at && sched.is_pending(slot.wake)) return;
+  sched.cancel(slot.wake);
+  slot.wake_at = next;
+  if (next) {
+    slot.wake = sched.schedule_at(*next, [this, n] {
+      nodes[n].wake_at.reset();
+      nodes[n].host->handle_timeout(sched.now());
+      drain(n);
+    });
+  }
+}
+
+void Simulation::Impl::channel_send(Channel& ch, PacketBuf frame) {
+  ++ch.ctr.offered;
+  if (!ch.busy) {
+    ch.queue.push_back(std::move(frame));
+    channel_start(ch);
+    return;
+  }
+  if (ch.queue.size() >= ch.cfg.queue_frames) {
+    ++ch.ctr.drop_queue;
+    trace(sched.now(), nodes[ch.from->node].host->name(), Layer::Link, "queue_drop",
+          "queue of " + ch.name + " full (" + std::to_string(ch.cfg.queue_frames) + " frames): frame of " +
+              std::to_string(frame.size()) + " bytes dropped (drop-tail)",
+          {{"link", ch.name}, {"cause", std::string("queue")}});
+    return;
+  }
+  ch.queue.push_back(std::move(frame));
+}
+
+void Simulation::Impl::channel_start(Channel& ch) {
+  if (ch.queue.empty()) return;
+  PacketBuf frame = std::move(ch.queue.front());
+  ch.queue.pop_front();
+  ch.busy = true;
+  const Time now = sched.now();
+  const std::string& from_node = nodes[ch.from->node].host->name();
+  const size_t len = frame.size();
+  const Duration tx = bit_time(kPreambleBits + 8 * len, ch.cfg.bandwidth_bps);
+  const Duration gap = bit_time(kInterFrameGapBits, ch.cfg.bandwidth_bps);
+  ++ch.ctr.sent;
+  ch.ctr.bytes_sent += len;
+  if (ch.from->pcap) ch.from->pcap->write(now, frame.view());
+
+  l1::LineBits bits;
+  l1::encode_frame(frame.view(), bits);
+  if (tracer.enabled()) {
+    std::vector<Field> f{{"iface", ch.from->label}, {"frame_len", uint64_t{len}}, {"line_bits", uint64_t{bits.nbits}},
+                         {"tx_ns", tx.ns}};
+    std::string msg = "transmitting " + std::to_string(len) + "-byte frame as " + std::to_string(bits.nbits) +
+                      " line bits (4B/5B) at " + rate_text(ch.cfg.bandwidth_bps) + ": " + format_duration(tx) +
+                      " on the wire, arrives after " + format_duration(ch.cfg.delay) + " of propagation";
+    if (sc.trace.l1_bits) {
+      const std::string b = bits_text(bits, 80);
+      msg += ", bits " + b;
+      f.push_back({"bits", b});
+    }
+    trace(now, from_node, Layer::Physical, "tx_bits", msg, f);
+  }
+  sched.schedule_in(tx + gap, [this, &ch] {
+    ch.busy = false;
+    channel_start(ch);
+  });
+  if (ch.loss_rng.bernoulli(ch.cfg.loss)) {
+    ++ch.ctr.drop_loss;
+    trace(now, from_node, Layer::Link, "lost",
+          "frame of " + std::to_string(len) + " bytes on " + ch.name + " lost in transit (loss probability " +
+              std::to_string(ch.cfg.loss) + ")",
+          {{"link", ch.name}, {"cause", std::string("loss")}});
+    return;
+  }
+  std::vector<uint32_t> positions;
+  const uint32_t flips = ch.ber.apply(bits.bits.data(), bits.nbits, tracer.enabled() ? &positions : nullptr);
+  if (flips) {
+    ch.ctr.bit_errors += flips;
+    ++ch.ctr.damaged;
+    if (tracer.enabled()) {
+      std::string where;
+      for (size_t i = 0; i < positions.size() && i < 8; ++i) where += (i ? ", " : "") + std::to_string(positions[i]);
+      if (positions.size() > 8) where += ", ...";
+      trace(now, from_node, Layer::Link, "bit_errors",
+            std::to_string(flips) + " bit error(s) hit the frame on " + ch.name + " at line bit(s) " + where,
+            {{"link", ch.name}, {"flips", uint64_t{flips}}});
+    }
+  }
+  const Time sent_at = now;
+  sched.schedule_in(tx + ch.cfg.delay, [this, &ch, b = std::move(bits), sent_at, len]() mutable {
+    deliver(ch, std::move(b), sent_at, len);
+  });
+}
+
+void Simulation::Impl::deliver(Channel& ch, l1::LineBits bits, Time /*sent_at*/, size_t /*frame_len*/) {
+  const Time now = sched.now();
+  const size_t n = ch.to->node;
+  stack::Host& host = *nodes[n].host;
+  auto dec = l1::decode_frame(bits);
+  if (!dec) {
+    ++ch.ctr.drop_line;
+    trace(now, host.name(), Layer::Physical, "line_error",
+          "signal on " + ch.to->label + " could not be decoded (" + dec.error().message + "): frame lost",
+          {{"iface", ch.to->label}, {"reason", dec.error().message}});
+    return;
+  }
+  ++ch.ctr.delivered;
+  if (tracer.enabled()) {
+    std::string msg = "received " + std::to_string(bits.nbits) + " line bits on " + ch.to->label + ", decoded a " +
+                      std::to_string(dec->frame.size()) + "-byte frame";
+    if (dec->symbol_errors) msg += " with " + std::to_string(dec->symbol_errors) + " invalid code group(s)";
+    trace(now, host.name(), Layer::Physical, "rx_bits", msg,
+          {{"iface", ch.to->label}, {"line_bits", uint64_t{bits.nbits}}, {"symbol_errors", uint64_t{dec->symbol_errors}}});
+  }
+  if (ch.to->pcap) ch.to->pcap->write(now, dec->frame);
+  host.handle_frame(now, ch.to->ifindex, PacketBuf::from(dec->frame));
+  drain(n);
+}
+
+Simulation::Simulation(const scenario::Scenario& sc, RunOptions opts) : impl_(std::make_unique<Impl>(sc, std::move(opts))) {
+  impl_->build();
+}
+
+Simulation::~Simulation() = default;
+
+void Simulation::run() {
+  Impl& m = *impl_;
+  const Time end = m.opts.until ? *m.opts.until : Time::zero() + m.sc.duration;
+  m.trace(Time::zero(), "-", Layer::Sim, "start",
+          "scenario \"" + m.sc.name + "\": " + std::to_string(m.sc.nodes.size()) + " nodes, " +
+              std::to_string(m.sc.links.size()) + " links, seed " + std::to_string(m.sc.seed) + ", until " +
+              format_time(end) + " s");
+  for (size_t i = 0; i < m.nodes.size(); ++i) {
+    m.nodes[i].host->start(Time::zero());
+    m.drain(i);
+  }
+  m.sched.run_until(end);
+  const Time stop = m.sched.pending() ? end : m.sched.now();
+  m.trace(stop, "-", Layer::Sim, "end",
+          "simulation ended at " + format_time(stop) + " s after " + std::to_string(m.sched.executed()) + " events" +
+              (m.sched.pending() ? " (duration reached)" : " (nothing left to do)"));
+  for (size_t i = 0; i < m.nodes.size(); ++i) m.flush_console(i);
+  m.tracer.flush();
+  for (auto& p : m.ports)
+    if (p->pcap) p->pcap->flush();
+  if (m.has_files && m.sc.trace.summary) {
+    const std::string path = (std::filesystem::path(m.opts.out_dir) / "summary.json").string();
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) throw std::runtime_error(path + ": cannot create file");
+    const std::string s = summary_json();
+    std::fwrite(s.data(), 1, s.size(), f);
+    std::fclose(f);
+  }
+}
+
+Time Simulation::now() const { return impl_->sched.now(); }
+uint64_t Simulation::events_executed() const { return impl_->sched.executed(); }
+
+stack::Host& Simulation::host(const std::string& name) {
+  auto it = impl_->node_index.find(name);
+  if (it == impl_->node_index.end()) throw std::out_of_range("no node " + name);
+  return *impl_->nodes[it->second].host;
+}
+const stack::Host& Simulation::host(const std::string& name) const {
+  return const_cast<Simulation*>(this)->host(name);
+}
+
+const ChannelCounters& Simulation::channel(size_t link_index, bool forward) const {
+  return impl_->channels.at(link_index * 2 + (forward ? 0 : 1))->ctr;
+}
+
+namespace {
+
+nlohmann::ordered_json to_json(const std::vector<Field>& fields) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& f : fields) std::visit([&](const auto& v) { j[f.key] = v; }, f.value);
+  return j;
+}
+
+nlohmann::ordered_json to_json(const ChannelCounters& c) {
+  return {{"offered", c.offered},   {"sent", c.sent},          {"bytes_sent", c.bytes_sent},
+          {"delivered", c.delivered}, {"dropped", {{"queue", c.drop_queue}, {"loss", c.drop_loss}, {"line", c.drop_line}}},
+          {"bit_errors", c.bit_errors}, {"damaged_frames", c.damaged}};
+}
+
+nlohmann::ordered_json to_json(const stack::HostCounters& c) {
+  return {{"l2",
+           {{"frames_in", c.frames_in},
+            {"frames_out", c.frames_out},
+            {"arp_requests_out", c.arp_requests_out},
+            {"arp_replies_out", c.arp_replies_out},
+            {"dropped",
+             {{"fcs", c.drop_fcs},
+              {"runt", c.drop_runt},
+              {"not_for_us", c.drop_not_for_us},
+              {"ethertype", c.drop_ethertype},
+              {"arp_malformed", c.drop_arp_malformed},
+              {"arp_queue_full", c.drop_arp_queue_full},
+              {"arp_unresolved", c.drop_arp_unresolved}}}}},
+          {"l3",
+           {{"packets_in", c.ip_in},
+            {"packets_out", c.ip_out},
+            {"delivered", c.ip_delivered},
+            {"forwarded", c.ip_forwarded},
+            {"fragments_out", c.fragments_out},
+            {"fragments_in", c.fragments_in},
+            {"reassembled", c.reassembled},
+            {"icmp_in", c.icmp_in},
+            {"icmp_out", c.icmp_out},
+            {"dropped",
+             {{"malformed", c.drop_ip_malformed},
+              {"checksum", c.drop_ip_checksum},
+              {"ttl", c.drop_ttl},
+              {"no_route", c.drop_no_route},
+              {"not_for_us", c.drop_not_for_us_ip},
+              {"df", c.drop_df},
+              {"unknown_protocol", c.drop_unknown_proto},
+              {"reassembly", c.drop_reassembly},
+              {"icmp_malformed", c.drop_icmp_malformed}}}}}};
+}
+
+}  // namespace
+
+std::string Simulation::summary_json() const {
+  const Impl& m = *impl_;
+  nlohmann::ordered_json j;
+  j["scenario"] = m.sc.name;
+  j["seed"] = m.sc.seed;
+  j["end_time_ns"] = m.sched.now().ns;
+  j["events"] = m.sched.executed();
+  j["apps"] = nlohmann::ordered_json::array();
+  for (const auto& n : m.nodes) {
+    for (const auto& a : n.host->apps()) {
+      nlohmann::ordered_json aj = to_json(a->summary());
+      aj["name"] = a->name();
+      aj["kind"] = a->kind();
+      aj["node"] = n.host->name();
+      j["apps"].push_back(aj);
+    }
+  }
+  j["links"] = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < m.sc.links.size(); ++i) {
+    j["links"].push_back({{"name", m.sc.links[i].name},
+                          {"a_to_b", to_json(m.channels[2 * i]->ctr)},
+                          {"b_to_a", to_json(m.channels[2 * i + 1]->ctr)}});
+  }
+  j["nodes"] = nlohmann::ordered_json::array();
+  for (const auto& n : m.nodes) {
+    nlohmann::ordered_json nj = to_json(n.host->counters());
+    nj["name"] = n.host->name();
+    j["nodes"].push_back(nj);
+  }
+  return j.dump(2) + "\n";
+}
+
+}  // namespace mz::sim
