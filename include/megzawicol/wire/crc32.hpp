@@ -1,0 +1,25 @@
+// CRC-32 (IEEE 802.3): the Ethernet frame check sequence.
+//
+// Reflected polynomial 0xEDB88320, initial value and final XOR 0xFFFFFFFF (the same
+// CRC as zlib.crc32). Computed eight bytes at a time with "slicing-by-8" tables that
+// are generated at compile time.
+#pragma once
+
+#include <cstdint>
+
+#include "megzawicol/core/bytes.hpp"
+
+namespace mz::wire {
+
+/// CRC-32 of `data`. crc32("123456789") == 0xCBF43926.
+uint32_t crc32(ByteView data);
+
+/// Continues a CRC: takes a finalized CRC and returns a finalized CRC, so calls chain:
+/// crc32_update(crc32(a), b) == crc32(a + b), and crc32_update(0, a) == crc32(a).
+uint32_t crc32_update(uint32_t crc, ByteView data);
+
+/// The CRC-32 of any frame followed by its own CRC (appended least significant byte
+/// first, as Ethernet transmits its FCS) is this constant, whatever the frame.
+inline constexpr uint32_t kCrc32Residue = 0x2144DF1Cu;
+
+}  // namespace mz::wire

@@ -1,0 +1,70 @@
+#include "megzawicol/wire/crc32.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string_view>
+
+#include "megzawicol/core/rng.hpp"
+#include "wire_test_util.hpp"
+
+using namespace mz;
+using namespace mz::wire;
+
+namespace {
+
+ByteView sv(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+
+// Independent bit-at-a-time reference (the textbook definition).
+uint32_t crc32_bitwise(ByteView d) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (uint8_t b : d) {
+    c ^= b;
+    for (int i = 0; i < 8; ++i) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1)));
+  }
+  return ~c;
+}
+
+}  // namespace
+
+TEST_CASE("crc32: standard check value and known strings") {
+  CHECK(crc32(sv("123456789")) == 0xCBF43926u);
+  CHECK(crc32(ByteView{}) == 0u);
+  // zlib.crc32(b"The quick brown fox jumps over the lazy dog") == 0x414fa339
+  CHECK(crc32(sv("The quick brown fox jumps over the lazy dog")) == 0x414FA339u);
+}
+
+TEST_CASE("crc32: matches the bitwise definition for every length and alignment") {
+  Rng rng(42);
+  Bytes buf(300);
+  rng.fill(buf.data(), buf.size());
+  for (size_t off = 0; off < 8; ++off)
+    for (size_t len = 0; off + len <= 100; ++len) {
+      ByteView v(buf.data() + off, len);
+      REQUIRE(crc32(v) == crc32_bitwise(v));
+    }
+  CHECK(crc32(buf) == crc32_bitwise(buf));
+}
+
+TEST_CASE("crc32: chaining with crc32_update at every split point") {
+  Rng rng(7);
+  Bytes buf(77);
+  rng.fill(buf.data(), buf.size());
+  const uint32_t whole = crc32(buf);
+  for (size_t split = 0; split <= buf.size(); ++split) {
+    ByteView v(buf);
+    CHECK(crc32_update(crc32(v.first(split)), v.subspan(split)) == whole);
+  }
+  CHECK(crc32_update(0, buf) == whole);
+}
+
+TEST_CASE("crc32: frame followed by its CRC (LSB first) gives the residue") {
+  Rng rng(3);
+  for (size_t len : {0u, 1u, 14u, 60u, 1514u}) {
+    Bytes f(len);
+    rng.fill(f.data(), f.size());
+    const uint32_t c = crc32(f);
+    f.resize(len + 4);
+    store_le32(f.data() + len, c);
+    CHECK(crc32(f) == kCrc32Residue);
+  }
+}
