@@ -57,6 +57,7 @@ bool Scheduler::step(Time limit) {
     Callback cb = std::move(slots_[top.slot].cb);
     release(top.slot);
     now_ = Time{top.t};
+    last_ = now_;
     ++executed_;
     cb();
     return true;

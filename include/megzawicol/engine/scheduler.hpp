@@ -44,6 +44,8 @@ class Scheduler {
   void stop() { stopped_ = true; }
   bool stopped() const { return stopped_; }
 
+  /// Time of the last event run (zero before any).
+  Time last_event_time() const { return last_; }
   size_t pending() const { return live_; }
   uint64_t executed() const { return executed_; }
 
@@ -69,6 +71,7 @@ class Scheduler {
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_;
   Time now_{};
+  Time last_{};
   uint64_t seq_ = 0;
   uint64_t executed_ = 0;
   size_t live_ = 0;
