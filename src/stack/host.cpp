@@ -70,6 +70,7 @@ std::optional<Time> Host::poll_timeout() const {
   };
   for (const auto& i : ifaces_) take(i.arp.poll_timeout());
   for (const auto& a : apps_) take(a->poll_timeout());
+  take(reasm_.poll_timeout());
   return t;
 }
 
@@ -83,6 +84,9 @@ void Host::handle_timeout(Time now) {
   }
   for (auto& a : apps_) {
     if (auto t = a->poll_timeout(); t && *t <= now) a->handle_timeout(*this, now);
+  }
+  if (auto t = reasm_.poll_timeout(); t && *t <= now) {
+    for (const auto& e : reasm_.handle_timeout(now)) reassembly_failed(now, e, false);
   }
 }
 
@@ -365,13 +369,101 @@ void Host::ip_forward(Time now, uint32_t /*ifindex*/, const wire::Ipv4Repr& h, B
   ip_to_link(now, route->ifindex, next_hop, std::move(p));
 }
 
+// Reassembly (RFC 791 3.2). drop_reassembly counts fragments: refused ones, duplicates,
+// and those held by a datagram that is given up.
+void Host::ip_reassemble(Time now, const wire::Ipv4Repr& h, ByteView payload) {
+  using R = l3::Reassembler;
+  ++ctr_.fragments_in;
+  R::AddResult r = reasm_.add(now, h, payload);
+  for (const auto& e : r.evicted) reassembly_failed(now, e, true);
+  char id[8];
+  std::snprintf(id, sizeof id, "0x%04x", static_cast<unsigned>(h.ident));
+  const std::string frag = std::string("fragment id ") + id + " from " + h.src.to_string() + " offset " +
+                           std::to_string(h.frag_offset) + " len " + std::to_string(payload.size()) +
+                           (h.more_frags ? " MF" : "");
+  const auto held = [&r] {
+    return std::to_string(r.fragments) + " of " +
+           (r.expected_fragments && *r.expected_fragments >= r.fragments ? std::to_string(*r.expected_fragments) : "?") +
+           " fragments, " + std::to_string(r.bytes) + " of " + (r.total ? std::to_string(*r.total) : "?") + " bytes";
+  };
+  const std::vector<Field> fields{{"id", uint64_t{h.ident}},
+                                  {"src", h.src.to_string()},
+                                  {"offset", uint64_t{h.frag_offset}},
+                                  {"len", uint64_t{payload.size()}},
+                                  {"mf", h.more_frags}};
+  std::string notes;
+  if (r.truncated) notes += "; length cut to a multiple of 8";
+  if (r.overlap) notes += "; overlaps data already held: the first-received bytes are kept";
+  switch (r.status) {
+    case R::Status::Incomplete:
+      if (tracing()) trace(now, Layer::Network, "fragment_in", frag + ", holding " + held() + notes, fields);
+      return;
+    case R::Status::Duplicate:
+      ++ctr_.drop_reassembly;
+      trace(now, Layer::Network, "fragment_duplicate", "duplicate " + frag + " ignored: every byte already held", fields);
+      return;
+    case R::Status::Dropped:
+      ctr_.drop_reassembly += 1 + (r.datagram_discarded ? r.fragments : 0);
+      if (tracing()) {
+        trace(now, Layer::Network, "fragment_dropped",
+              frag + " dropped: " + R::reason_name(r.reason) +
+                  (r.datagram_discarded ? "; datagram discarded with " + held() : std::string()),
+              fields);
+      }
+      return;
+    case R::Status::Complete: break;
+  }
+  ++ctr_.reassembled;
+  if (tracing()) {
+    trace(now, Layer::Network, "reassembled",
+          frag + notes + ": datagram complete, " + std::to_string(r.fragments) + " fragments reassembled into " +
+              std::to_string(r.header.header_len() + r.payload.size()) + " bytes (" +
+              std::to_string(r.payload.size()) + " payload bytes)",
+          fields);
+  }
+  // As if the datagram had arrived whole: its header in front of the payload.
+  PacketBuf pkt = std::move(r.payload);
+  wire::emit_ipv4(pkt, r.header);
+  const ByteView whole = pkt.view();
+  ip_deliver_datagram(now, r.header, whole.subspan(r.header.header_len()), whole);
+}
+
+void Host::reassembly_failed(Time now, const l3::Reassembler::Expired& e, bool evicted) {
+  ctr_.drop_reassembly += e.fragments;
+  const bool icmp = !evicted && !e.first_fragment.empty();
+  if (tracing()) {
+    char id[8];
+    std::snprintf(id, sizeof id, "0x%04x", static_cast<unsigned>(e.key.ident));
+    const std::string held =
+        std::to_string(e.fragments) + " of " +
+        (e.expected_fragments && *e.expected_fragments >= e.fragments ? std::to_string(*e.expected_fragments) : "?") +
+        " fragments, " + std::to_string(e.bytes) + " of " + (e.total ? std::to_string(*e.total) : "?") + " bytes";
+    std::string msg = std::string("reassembly of datagram id ") + id + " from " + e.key.src.to_string();
+    if (evicted) {
+      msg += " abandoned: reassembly memory full, oldest datagram evicted (" + held + ")";
+    } else {
+      msg += " timed out after " + format_duration(reasm_.config().timeout) + ": " + held +
+             (icmp ? "; sending ICMP time exceeded (reassembly)"
+                   : "; fragment zero never arrived, so no ICMP error is sent (RFC 792)");
+    }
+    trace(now, Layer::Network, evicted ? "reassembly_evicted" : "reassembly_timeout", msg,
+          {{"id", uint64_t{e.key.ident}},
+           {"src", e.key.src.to_string()},
+           {"fragments", uint64_t{e.fragments}},
+           {"bytes", uint64_t{e.bytes}}});
+  }
+  if (icmp) send_icmp_error(now, wire::icmptype::kTimeExceeded, wire::icmpcode::kReassemblyExceeded, e.first_fragment);
+}
+
 void Host::ip_deliver(Time now, uint32_t /*ifindex*/, const wire::Ipv4Repr& h, ByteView payload, ByteView whole) {
   if (h.more_frags || h.frag_offset != 0) {
-    ++ctr_.fragments_in;
-    ++ctr_.drop_reassembly;
-    trace(now, Layer::Network, "fragment_dropped", "fragment " + h.describe() + " dropped: reassembly is not available");
+    ip_reassemble(now, h, payload);
     return;
   }
+  ip_deliver_datagram(now, h, payload, whole);
+}
+
+void Host::ip_deliver_datagram(Time now, const wire::Ipv4Repr& h, ByteView payload, ByteView whole) {
   ++ctr_.ip_delivered;
   switch (h.protocol) {
     case wire::ipproto::kIcmp: icmp_input(now, h, payload); break;

@@ -27,6 +27,7 @@
 #include "megzawicol/core/rng.hpp"
 #include "megzawicol/core/time.hpp"
 #include "megzawicol/l2/arp_cache.hpp"
+#include "megzawicol/l3/reassembly.hpp"
 #include "megzawicol/l3/routing.hpp"
 #include "megzawicol/trace/tracer.hpp"
 #include "megzawicol/wire/icmp.hpp"
@@ -47,6 +48,7 @@ struct HostConfig {
   uint8_t default_ttl = 64;
   std::vector<InterfaceConfig> interfaces;
   l2::ArpCache::Config arp;
+  l3::Reassembler::Config reassembly;
 };
 
 struct Transmit {
@@ -125,6 +127,7 @@ class Host {
   l3::RoutingTable& routes() { return routes_; }
   const l3::RoutingTable& routes() const { return routes_; }
   const HostCounters& counters() const { return ctr_; }
+  const l3::Reassembler& reassembler() const { return reasm_; }
   bool has_address(Ipv4Addr a) const;
   /// The first interface address (what "target": "<node>" means).
   Ipv4Addr primary_address() const;
@@ -147,6 +150,12 @@ class Host {
   // L3
   void ip_input(Time now, uint32_t ifindex, ByteView packet);
   void ip_deliver(Time now, uint32_t ifindex, const wire::Ipv4Repr& h, ByteView payload, ByteView whole);
+  /// A fragment for us: into the reassembler; a completed datagram goes on to ip_deliver_datagram.
+  void ip_reassemble(Time now, const wire::Ipv4Repr& h, ByteView payload);
+  /// A whole datagram for us (`whole`: its header and payload) to the protocol above.
+  void ip_deliver_datagram(Time now, const wire::Ipv4Repr& h, ByteView payload, ByteView whole);
+  /// A datagram the reassembler gave up (timer, or evicted by its memory bound).
+  void reassembly_failed(Time now, const l3::Reassembler::Expired& e, bool evicted);
   void ip_forward(Time now, uint32_t ifindex, const wire::Ipv4Repr& h, ByteView packet);
   /// Puts a complete IPv4 packet (header emitted) on interface `ifindex` towards `next_hop`.
   void ip_to_link(Time now, uint32_t ifindex, Ipv4Addr next_hop, PacketBuf packet);
@@ -162,6 +171,7 @@ class Host {
   std::deque<Transmit> tx_;
   std::vector<std::unique_ptr<App>> apps_;
   HostCounters ctr_;
+  l3::Reassembler reasm_{cfg_.reassembly};
   uint16_t next_ident_ = 1;
   uint64_t frame_seq_ = 0;
 };
