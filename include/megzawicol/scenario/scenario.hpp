@@ -44,6 +44,9 @@ struct Node {
   std::vector<Route> routes;     // static routes (connected routes are implied)
   bool routes_auto = false;      // "routes": "auto"
   uint8_t default_ttl = 64;      // "ttl"
+
+  /// The interface called `name`, or nullptr.
+  const Interface* find_interface(const std::string& name) const;
 };
 
 /// Impairments and capacity of one direction of a link.
@@ -99,7 +102,14 @@ struct Scenario {
   TraceOptions trace;
 
   const Node* find_node(const std::string& name) const;
+  /// The link called `name` (given or derived), or nullptr.
+  const Link* find_link(const std::string& name) const;
 };
+
+/// The MAC an interface gets when "mac" is not given: 02:00:NN:NN:II:II, where NNNN is the
+/// node's index in "nodes" and IIII the interface's index in its "interfaces", both
+/// 0-based and big-endian (nodes[1].interfaces[2] -> 02:00:00:01:00:02).
+MacAddr derived_mac(uint16_t node_index, uint16_t iface_index);
 
 /// Parses a unit string into the value: "10Mbps" -> 10e6 (bit/s). Throws std::invalid_argument
 /// with a short reason ("unknown unit 'Mbs'", "not a number") for the caller to wrap.
