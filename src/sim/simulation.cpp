@@ -28,7 +28,8 @@ constexpr uint64_t kInterFrameGapBits = 96;
 
 Duration bit_time(uint64_t bits, uint64_t bps) {
   // ceil(bits * 1e9 / bps) without overflow for any realistic frame.
-  const unsigned __int128 num = static_cast<unsigned __int128>(bits) * 1000000000u + bps - 1;
+  __extension__ using u128 = unsigned __int128;
+  const u128 num = static_cast<u128>(bits) * 1000000000u + bps - 1;
   return Duration{static_cast<int64_t>(num / bps)};
 }
 
@@ -359,7 +360,7 @@ void Simulation::Impl::deliver(Channel& ch, l1::LineBits bits, Time /*sent_at*/,
           {{"iface", ch.to->label}, {"line_bits", uint64_t{bits.nbits}}, {"symbol_errors", uint64_t{dec->symbol_errors}}});
   }
   if (ch.to->pcap) ch.to->pcap->write(now, dec->frame);
-  host.handle_frame(now, ch.to->ifindex, PacketBuf::from(dec->frame));
+  host.handle_frame(now, ch.to->ifindex, PacketBuf::from(dec->frame), dec->symbol_errors > 0);
   drain(n);
 }
 
@@ -437,6 +438,7 @@ nlohmann::ordered_json to_json(const stack::HostCounters& c) {
             {"arp_replies_out", c.arp_replies_out},
             {"dropped",
              {{"fcs", c.drop_fcs},
+              {"rx_error", c.drop_rx_error},
               {"runt", c.drop_runt},
               {"not_for_us", c.drop_not_for_us},
               {"ethertype", c.drop_ethertype},

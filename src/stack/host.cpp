@@ -92,9 +92,16 @@ void Host::handle_timeout(Time now) {
 
 // ---------------------------------------------------------------- L2: Ethernet + ARP
 
-void Host::handle_frame(Time now, uint32_t ifindex, PacketBuf frame) {
+void Host::handle_frame(Time now, uint32_t ifindex, PacketBuf frame, bool rx_error) {
   if (ifindex >= ifaces_.size()) return;
   ++ctr_.frames_in;
+  if (rx_error) {
+    ++ctr_.drop_rx_error;
+    trace(now, Layer::DataLink, "rx_error",
+          "frame of " + std::to_string(frame.size()) + " bytes dropped: the PHY signalled a receive error (invalid code groups)",
+          {{"iface", ifaces_[ifindex].cfg.name}, {"len", uint64_t{frame.size()}}});
+    return;
+  }
   auto parsed = wire::parse_ethernet(frame.view());
   if (!parsed) {
     const bool fcs = parsed.error().message.find("FCS") != std::string::npos;

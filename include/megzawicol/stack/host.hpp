@@ -60,7 +60,7 @@ struct Transmit {
 struct HostCounters {
   // L2
   uint64_t frames_in = 0, frames_out = 0;
-  uint64_t drop_fcs = 0, drop_runt = 0, drop_not_for_us = 0, drop_ethertype = 0;
+  uint64_t drop_fcs = 0, drop_rx_error = 0, drop_runt = 0, drop_not_for_us = 0, drop_ethertype = 0;
   uint64_t arp_requests_out = 0, arp_replies_out = 0, arp_in = 0, drop_arp_malformed = 0;
   uint64_t drop_arp_queue_full = 0, drop_arp_unresolved = 0;
   // L3
@@ -104,7 +104,9 @@ class Host {
 
   // ---- driver side ----
   void start(Time now);
-  void handle_frame(Time now, uint32_t ifindex, PacketBuf frame);
+  /// `rx_error`: the PHY saw invalid code groups while receiving (802.3 RX_ER); the MAC
+  /// then discards the frame whatever its FCS says.
+  void handle_frame(Time now, uint32_t ifindex, PacketBuf frame, bool rx_error = false);
   std::optional<Transmit> poll_transmit();
   std::optional<Time> poll_timeout() const;
   void handle_timeout(Time now);
