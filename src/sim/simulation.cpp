@@ -382,7 +382,7 @@ void Simulation::run() {
     m.drain(i);
   }
   m.sched.run_until(end);
-  const Time stop = m.sched.pending() ? end : m.sched.now();
+  const Time stop = m.sched.pending() ? end : m.sched.last_event_time();
   m.trace(stop, "-", Layer::Sim, "end",
           "simulation ended at " + format_time(stop) + " s after " + std::to_string(m.sched.executed()) + " events" +
               (m.sched.pending() ? " (duration reached)" : " (nothing left to do)"));
@@ -400,7 +400,9 @@ void Simulation::run() {
   }
 }
 
-Time Simulation::now() const { return impl_->sched.now(); }
+Time Simulation::now() const {
+  return impl_->sched.pending() ? impl_->sched.now() : impl_->sched.last_event_time();
+}
 uint64_t Simulation::events_executed() const { return impl_->sched.executed(); }
 
 stack::Host& Simulation::host(const std::string& name) {
@@ -474,7 +476,7 @@ std::string Simulation::summary_json() const {
   nlohmann::ordered_json j;
   j["scenario"] = m.sc.name;
   j["seed"] = m.sc.seed;
-  j["end_time_ns"] = m.sched.now().ns;
+  j["end_time_ns"] = now().ns;
   j["events"] = m.sched.executed();
   j["apps"] = nlohmann::ordered_json::array();
   for (const auto& n : m.nodes) {
