@@ -800,13 +800,29 @@ void Loader::load_link(const json& j, const std::string& path, Link& link, size_
 
 void Loader::load_app(const json& j, const std::string& path, App& app, size_t index) {
   expect_object(j, path);
-  check_keys(j, path, {"kind", "name", "node", "start", "target", "count", "interval", "size", "timeout"});
+  // The keys allowed depend on the kind; with an unknown kind, unknown keys are reported
+  // first, against the ping keys.
   std::string kind = "ping";
+  if (auto it = j.find("kind"); it != j.end() && it->is_string()) kind = it->get<std::string>();
+  if (kind == "udp")
+    check_keys(j, path, {"kind", "name", "node", "start", "target", "port", "size", "count", "rate", "interval",
+                         "timeout", "receiver"});
+  else if (kind == "traceroute")
+    check_keys(j, path, {"kind", "name", "node", "start", "target", "max_ttl", "probes", "timeout"});
+  else
+    check_keys(j, path, {"kind", "name", "node", "start", "target", "count", "interval", "size", "timeout"});
+  kind = "ping";
   if (auto it = j.find("kind"); it != j.end()) {
     kind = get_string(*it, path + ".kind");
-    if (kind != "ping") fail(path + ".kind", "must be one of \"ping\", got " + quote(kind));
+    if (kind != "ping" && kind != "udp" && kind != "traceroute")
+      fail(path + ".kind", "must be one of \"ping\", \"udp\", \"traceroute\", got " + quote(kind));
   }
-  app.kind = AppKind::Ping;
+  app.kind = kind == "udp" ? AppKind::Udp : kind == "traceroute" ? AppKind::Traceroute : AppKind::Ping;
+  if (app.kind == AppKind::Udp) {  // udp's own defaults
+    app.size = 512;
+    app.count = 100;
+    app.interval = Duration::millis(10);
+  }
 
   if (auto it = j.find("name"); it != j.end()) {
     app.name = get_identifier(*it, path + ".name");
@@ -829,7 +845,9 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
   const std::string tpath = path + ".target";
   std::string target = get_string(require(j, path, "target"), tpath);
   if (const Node* n = sc_.find_node(target)) {
-    if (n->interfaces.empty()) fail(tpath, "node " + quote(target) + " has no interfaces, so no address to ping");
+    if (n->interfaces.empty())
+      fail(tpath, "node " + quote(target) + " has no interfaces, so no address to " +
+                      (app.kind == AppKind::Ping ? "ping" : "reach"));
     app.target = n->interfaces.front().address.addr;
   } else if (auto a = Ipv4Addr::parse(target)) {
     app.target = *a;
@@ -846,10 +864,38 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
   if (auto it = j.find("interval"); it != j.end()) app.interval = get_duration_min(*it, path + ".interval", true);
   if (auto it = j.find("size"); it != j.end()) {
     uint64_t v = get_size(*it, path + ".size");
+    if (app.kind == AppKind::Udp && (v < 12 || v > 65507))
+      fail(path + ".size",
+           "must be in [12,65507] (a sequence number and a timestamp take 12 bytes), got " + it->dump());
     if (v > 65507) fail(path + ".size", "must be <= 65507, got " + it->dump());
     app.size = static_cast<uint32_t>(v);
   }
   if (auto it = j.find("timeout"); it != j.end()) app.timeout = get_duration_min(*it, path + ".timeout", true);
+
+  if (app.kind == AppKind::Udp) {
+    if (auto it = j.find("port"); it != j.end())
+      app.port = static_cast<uint16_t>(get_int_in(*it, path + ".port", 1, 65535));
+    if (auto it = j.find("rate"); it != j.end()) {
+      if (j.contains("interval")) fail(path + ".rate", "give either \"rate\" or \"interval\", not both");
+      app.rate_bps = get_bandwidth(*it, path + ".rate");
+      // One datagram every size*8/rate seconds, rounded up to a whole nanosecond.
+      const uint64_t bits_ns = uint64_t{app.size} * 8 * 1'000'000'000;
+      app.interval = Duration{static_cast<int64_t>((bits_ns + app.rate_bps - 1) / app.rate_bps)};
+    }
+    if (auto it = j.find("receiver"); it != j.end()) app.receiver = get_bool(*it, path + ".receiver");
+    for (size_t q = 0; q < sc_.apps.size() && app.receiver; ++q) {
+      const App& o = sc_.apps[q];
+      if (o.kind == AppKind::Udp && o.receiver && o.target == app.target && o.port == app.port)
+        fail(path + ".port", "port " + std::to_string(app.port) + " on " + app.target.to_string() +
+                                 " already has a receiver (" + index_path("apps", q) + ")");
+    }
+  }
+  if (app.kind == AppKind::Traceroute) {
+    if (auto it = j.find("max_ttl"); it != j.end())
+      app.max_ttl = static_cast<uint32_t>(get_int_in(*it, path + ".max_ttl", 1, 255));
+    if (auto it = j.find("probes"); it != j.end())
+      app.probes = static_cast<uint32_t>(get_int_in(*it, path + ".probes", 1, 10));
+  }
 }
 
 }  // namespace

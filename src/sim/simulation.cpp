@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "megzawicol/app/ping.hpp"
+#include "megzawicol/app/traceroute.hpp"
+#include "megzawicol/app/udp_flow.hpp"
 #include "megzawicol/engine/scheduler.hpp"
 #include "megzawicol/l1/bit_errors.hpp"
 #include "megzawicol/l1/line_code.hpp"
@@ -220,6 +222,37 @@ void Simulation::Impl::build() {
       pc.start = a.start;
       pc.ident = static_cast<uint16_t>(0x1000 + slot.host->apps().size());
       slot.host->add_app(std::make_unique<app::Ping>(pc));
+    } else if (a.kind == scenario::AppKind::Udp) {
+      app::UdpFlowConfig uc;
+      uc.name = a.name;
+      uc.target = a.target;
+      uc.port = a.port;
+      uc.size = a.size;
+      uc.count = a.count;
+      uc.interval = a.interval;
+      uc.rate_bps = a.rate_bps;
+      uc.start = a.start;
+      uc.linger = a.timeout;
+      slot.host->add_app(std::make_unique<app::UdpFlowSender>(uc));
+      // The receiver runs on the node that owns the target address, if any.
+      for (auto& rx_node : nodes) {
+        if (!a.receiver || !rx_node.host->has_address(a.target)) continue;
+        auto rx = std::make_unique<app::UdpFlowReceiver>(uc);
+        if (!rx_node.host->udp_bind(a.port, rx.get()))
+          throw scenario::ScenarioError(sc.source + ": app \"" + a.name + "\": UDP port " + std::to_string(a.port) +
+                                        " on node \"" + rx_node.host->name() + "\" is already in use");
+        rx_node.host->add_app(std::move(rx));
+        break;
+      }
+    } else if (a.kind == scenario::AppKind::Traceroute) {
+      app::TracerouteConfig tc;
+      tc.name = a.name;
+      tc.target = a.target;
+      tc.max_ttl = a.max_ttl;
+      tc.probes = a.probes;
+      tc.timeout = a.timeout;
+      tc.start = a.start;
+      slot.host->add_app(std::make_unique<app::Traceroute>(tc));
     }
   }
 }
@@ -466,7 +499,14 @@ nlohmann::ordered_json to_json(const stack::HostCounters& c) {
               {"df", c.drop_df},
               {"unknown_protocol", c.drop_unknown_proto},
               {"reassembly", c.drop_reassembly},
-              {"icmp_malformed", c.drop_icmp_malformed}}}}}};
+              {"icmp_malformed", c.drop_icmp_malformed}}}}},
+          {"l4",
+           {{"udp_in", c.udp_in},
+            {"udp_out", c.udp_out},
+            {"dropped",
+             {{"udp_checksum", c.drop_udp_checksum},
+              {"udp_malformed", c.drop_udp_malformed},
+              {"udp_port_unreachable", c.udp_port_unreachable}}}}}};
 }
 
 }  // namespace

@@ -474,6 +474,7 @@ void Host::ip_deliver_datagram(Time now, const wire::Ipv4Repr& h, ByteView paylo
   ++ctr_.ip_delivered;
   switch (h.protocol) {
     case wire::ipproto::kIcmp: icmp_input(now, h, payload); break;
+    case wire::ipproto::kUdp: udp_input(now, h, payload, whole); break;
     default:
       ++ctr_.drop_unknown_proto;
       trace(now, Layer::Network, "unknown_protocol",
@@ -539,6 +540,98 @@ void Host::send_icmp_error(Time now, uint8_t type, uint8_t code, ByteView offend
   ++ctr_.icmp_out;
   trace(now, Layer::Network, "icmp_error", "sending ICMP " + e.describe() + " to " + oh.src.to_string());
   send_ip(now, rh, wire::make_icmp(e));
+}
+
+// ---------------------------------------------------------------- L4: UDP
+
+std::optional<Ipv4Addr> Host::source_for(Ipv4Addr dst) const {
+  auto route = routes_.lookup(dst);
+  if (!route || route->ifindex >= ifaces_.size()) return std::nullopt;
+  return ifaces_[route->ifindex].cfg.address.addr;
+}
+
+bool Host::udp_bind(uint16_t port, UdpHandler* h) {
+  if (port == 0 || h == nullptr) return false;
+  return udp_ports_.emplace(port, h).second;
+}
+
+void Host::udp_unbind(uint16_t port) { udp_ports_.erase(port); }
+
+uint16_t Host::udp_ephemeral_port() {
+  constexpr uint32_t kFirst = 49152, kCount = 65536 - kFirst;
+  if (next_ephemeral_ == 0) next_ephemeral_ = static_cast<uint16_t>(rng_.uniform_int(kFirst, 65535));
+  for (uint32_t i = 0; i < kCount; ++i) {
+    const uint16_t p = next_ephemeral_;
+    next_ephemeral_ = p == 65535 ? static_cast<uint16_t>(kFirst) : static_cast<uint16_t>(p + 1);
+    if (!udp_bound(p)) return p;
+  }
+  return 0;
+}
+
+Host::SendStatus Host::udp_send(Time now, uint16_t sport, Ipv4Addr dst, uint16_t dport, PacketBuf payload,
+                                uint8_t ttl) {
+  const auto src = source_for(dst);
+  if (!src) {
+    ++ctr_.drop_no_route;
+    trace(now, Layer::Network, "no_route", "no route to " + dst.to_string() + ": network unreachable");
+    return SendStatus::NoRoute;
+  }
+  if (payload.size() > 65535 - wire::kIpv4MinHeaderLen - wire::kUdpHeaderLen) {
+    trace(now, Layer::Transport, "udp_too_big",
+          "UDP payload of " + std::to_string(payload.size()) + " bytes exceeds the 65507-byte maximum: not sent");
+    return SendStatus::TooBig;
+  }
+  wire::emit_udp(payload, sport, dport, *src, dst);
+  ++ctr_.udp_out;
+  if (tracing()) {
+    trace(now, Layer::Transport, "udp_out",
+          "sending UDP " + src->to_string() + ":" + std::to_string(sport) + " > " + dst.to_string() + ":" +
+              std::to_string(dport) + " len " + std::to_string(payload.size()) + ", checksum " +
+              "0x" + hex32(load_be16(payload.data() + 6)).substr(6) + " (with the pseudo-header)",
+          {{"sport", uint64_t{sport}}, {"dport", uint64_t{dport}}, {"dst", dst.to_string()}, {"len", uint64_t{payload.size()}}});
+  }
+  wire::Ipv4Repr h;
+  h.protocol = wire::ipproto::kUdp;
+  h.src = *src;
+  h.dst = dst;
+  h.ttl = ttl;
+  return send_ip(now, h, std::move(payload));
+}
+
+void Host::udp_input(Time now, const wire::Ipv4Repr& h, ByteView payload, ByteView whole) {
+  ++ctr_.udp_in;
+  auto d = wire::parse_udp(payload, h.src, h.dst);
+  if (!d) {
+    const bool cks = d.error().message.find("checksum") != std::string::npos;
+    if (cks) ++ctr_.drop_udp_checksum; else ++ctr_.drop_udp_malformed;
+    trace(now, Layer::Transport, cks ? "udp_bad_checksum" : "udp_malformed",
+          "UDP datagram from " + h.src.to_string() + " dropped: " + d.error().message,
+          {{"src", h.src.to_string()}, {"reason", d.error().message}});
+    return;
+  }
+  const auto& u = d->repr;
+  const std::string peer = h.src.to_string() + ":" + std::to_string(u.src_port);
+  auto it = udp_ports_.find(u.dst_port);
+  if (it == udp_ports_.end()) {
+    ++ctr_.udp_port_unreachable;
+    const bool bcast = h.dst.is_broadcast() || h.dst.is_multicast() || !has_address(h.dst);
+    trace(now, Layer::Transport, "udp_port_unreachable",
+          "UDP datagram from " + peer + " to port " + std::to_string(u.dst_port) + " dropped: no socket bound" +
+              (bcast ? " (broadcast: no ICMP)" : ", sending ICMP port unreachable"),
+          {{"src", h.src.to_string()}, {"sport", uint64_t{u.src_port}}, {"dport", uint64_t{u.dst_port}}});
+    send_icmp_error(now, wire::icmptype::kDestUnreachable, wire::icmpcode::kPortUnreachable, whole);
+    return;
+  }
+  if (tracing()) {
+    trace(now, Layer::Transport, "udp_in",
+          "received " + u.describe() + " from " + peer + ", checksum " +
+              (u.checksum ? "ok" : "absent") + ", to the socket on port " + std::to_string(u.dst_port),
+          {{"src", h.src.to_string()},
+           {"sport", uint64_t{u.src_port}},
+           {"dport", uint64_t{u.dst_port}},
+           {"len", uint64_t{u.length}}});
+  }
+  it->second->on_udp(*this, now, h, u, d->payload);
 }
 
 }  // namespace mz::stack

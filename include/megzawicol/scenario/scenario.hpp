@@ -67,7 +67,7 @@ struct Link {
   LinkDirection b_to_a;          // ... and "b_to_a": {...}
 };
 
-enum class AppKind { Ping };
+enum class AppKind { Ping, Udp, Traceroute };
 
 struct App {
   AppKind kind = AppKind::Ping;
@@ -80,6 +80,15 @@ struct App {
   Duration interval = Duration::seconds(1);
   uint32_t size = 56;            // ICMP data bytes, like ping -s; in [0, 65507]
   Duration timeout = Duration::seconds(1);  // a reply later than this counts as lost
+  // udp: count datagrams of `size` bytes (default 100 x 512) every `interval` (default
+  // 10ms, or size*8/rate); `timeout` is how long after the last datagram was due the
+  // receiver prints its report
+  uint16_t port = 9000;          // destination port, 1..65535
+  uint64_t rate_bps = 0;         // "rate" given: `interval` was derived from it; 0 otherwise
+  bool receiver = true;          // start a receiver on the node owning `target`
+  // traceroute (also `timeout`: per probe)
+  uint32_t max_ttl = 30;         // 1..255
+  uint32_t probes = 3;           // per TTL, 1..10
 };
 
 struct TraceOptions {

@@ -32,6 +32,7 @@
 #include "megzawicol/trace/tracer.hpp"
 #include "megzawicol/wire/icmp.hpp"
 #include "megzawicol/wire/ipv4.hpp"
+#include "megzawicol/wire/udp.hpp"
 
 namespace mz::stack {
 
@@ -69,9 +70,20 @@ struct HostCounters {
   uint64_t drop_not_for_us_ip = 0, drop_df = 0, drop_unknown_proto = 0, drop_reassembly = 0;
   uint64_t fragments_out = 0, fragments_in = 0, reassembled = 0;
   uint64_t icmp_in = 0, icmp_out = 0, drop_icmp_malformed = 0;
+  // L4: UDP (udp_in counts every datagram handed to UDP, dropped or not)
+  uint64_t udp_in = 0, udp_out = 0, drop_udp_checksum = 0, drop_udp_malformed = 0;
+  uint64_t udp_port_unreachable = 0;  // dropped: no socket bound to the destination port
 };
 
 class Host;
+
+/// The receiving end of a bound UDP port (usually an App).
+class UdpHandler {
+ public:
+  virtual ~UdpHandler() = default;
+  /// A datagram for the bound port, checksum verified; `payload` is valid during the call only.
+  virtual void on_udp(Host& host, Time now, const wire::Ipv4Repr& ip, const wire::UdpRepr& udp, ByteView payload) = 0;
+};
 
 /// An application running on a host, driven by the host's clock and timers.
 class App {
@@ -120,6 +132,22 @@ class Host {
   /// Sends an ICMP error about `offending` (its IP header + 8 bytes are quoted), unless
   /// the rules of RFC 1122 3.2.2 forbid it (about an ICMP error, a fragment, a broadcast).
   void send_icmp_error(Time now, uint8_t type, uint8_t code, ByteView offending, uint16_t mtu = 0);
+  /// The source address a packet to `dst` gets: the address of the interface the route
+  /// to `dst` leaves by; nullopt without a route.
+  std::optional<Ipv4Addr> source_for(Ipv4Addr dst) const;
+
+  // ---- UDP (RFC 768) ----
+  /// Binds `port` (1..65535) to `h`; false if the port is 0 or already bound.
+  bool udp_bind(uint16_t port, UdpHandler* h);
+  void udp_unbind(uint16_t port);
+  bool udp_bound(uint16_t port) const { return udp_ports_.count(port) != 0; }
+  /// A free port in 49152..65535, not bound yet (the caller binds it). The first call
+  /// draws the starting point from the host's Rng; later calls go upward, wrapping.
+  /// 0 if every ephemeral port is bound.
+  uint16_t udp_ephemeral_port();
+  /// Sends one datagram from the host's address towards `dst` (chosen by the route),
+  /// with the pseudo-header checksum; `ttl` 0: the default TTL.
+  SendStatus udp_send(Time now, uint16_t sport, Ipv4Addr dst, uint16_t dport, PacketBuf payload, uint8_t ttl = 0);
 
   void add_app(std::unique_ptr<App> app);
   const std::vector<std::unique_ptr<App>>& apps() const { return apps_; }
@@ -162,6 +190,7 @@ class Host {
   /// Puts a complete IPv4 packet (header emitted) on interface `ifindex` towards `next_hop`.
   void ip_to_link(Time now, uint32_t ifindex, Ipv4Addr next_hop, PacketBuf packet);
   void icmp_input(Time now, const wire::Ipv4Repr& h, ByteView payload);
+  void udp_input(Time now, const wire::Ipv4Repr& h, ByteView payload, ByteView whole);
   void arp_failed(Time now, Ipv4Addr addr, std::vector<PacketBuf>& packets);
 
   HostConfig cfg_;
@@ -176,6 +205,8 @@ class Host {
   l3::Reassembler reasm_{cfg_.reassembly};
   uint16_t next_ident_ = 1;
   uint64_t frame_seq_ = 0;
+  std::map<uint16_t, UdpHandler*> udp_ports_;
+  uint16_t next_ephemeral_ = 0;  // 0: not drawn yet
 };
 
 }  // namespace mz::stack
