@@ -59,8 +59,10 @@ void Ping::send_next(stack::Host& host, Time now) {
   req.data = data;
   PacketBuf p = wire::make_icmp(req);
   wire::Ipv4Repr h;
+  h.ttl = 0;  // the host's default TTL
   h.protocol = wire::ipproto::kIcmp;
   h.dst = cfg_.target;
+  h.dont_frag = cfg_.dont_fragment;
   ++sent_;
   outstanding_[seq] = now;
   host.trace(now, Layer::Application, "ping_send",

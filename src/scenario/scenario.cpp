@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -469,6 +470,9 @@ class Loader {
   void load_link(const json& j, const std::string& path, Link& link, size_t index);
   void load_app(const json& j, const std::string& path, App& app, size_t index);
   void check_macs();
+  void check_segments();
+  void load_events(const json& j);
+  void load_routing(const json& j);
 
   std::string known_nodes() const {
     std::vector<std::string> names;
@@ -495,7 +499,7 @@ class Loader {
 
 Scenario Loader::load(const json& doc) {
   expect_object(doc, "");
-  check_keys(doc, "", {"name", "description", "seed", "duration", "nodes", "links", "apps", "trace"});
+  check_keys(doc, "", {"name", "description", "seed", "duration", "nodes", "links", "apps", "events", "routing", "trace"});
   sc_.source = source_;
 
   std::string stem = std::filesystem::path(source_).stem().string();
@@ -549,6 +553,8 @@ Scenario Loader::load(const json& doc) {
     }
   }
 
+  check_segments();
+
   if (auto it = doc.find("apps"); it != doc.end()) {
     expect_array(*it, "apps");
     for (size_t i = 0; i < it->size(); ++i) {
@@ -557,7 +563,117 @@ Scenario Loader::load(const json& doc) {
       sc_.apps.push_back(std::move(app));
     }
   }
+  if (auto it = doc.find("events"); it != doc.end()) load_events(*it);
+  if (auto it = doc.find("routing"); it != doc.end()) load_routing(*it);
   return std::move(sc_);
+}
+
+// An Ethernet segment is a set of interfaces joined by links and switches. Its IP
+// interfaces must share one subnet and have distinct addresses; switches must not form
+// a loop (there is no spanning tree protocol: a loop would circulate broadcasts forever).
+void Loader::check_segments() {
+  // Union-find over (node, iface) ends; a switch joins all its ports.
+  std::map<std::string, std::string> parent;
+  std::function<std::string(const std::string&)> find = [&](const std::string& x) -> std::string {
+    auto it = parent.find(x);
+    if (it == parent.end() || it->second == x) return x;
+    return it->second = find(it->second);
+  };
+  auto unite = [&](const std::string& x, const std::string& y) {
+    std::string rx = find(x), ry = find(y);
+    if (rx == ry) return false;
+    parent[rx] = ry;
+    return true;
+  };
+  for (const auto& n : sc_.nodes)
+    for (const auto& i : n.interfaces) parent[n.name + ":" + i.name] = n.name + ":" + i.name;
+  // Switch-to-switch links first, to detect loops among switches.
+  std::map<std::string, std::string> sw_parent;
+  std::function<std::string(const std::string&)> sw_find = [&](const std::string& x) -> std::string {
+    auto it = sw_parent.find(x);
+    if (it == sw_parent.end() || it->second == x) return x;
+    return it->second = sw_find(it->second);
+  };
+  for (size_t li = 0; li < sc_.links.size(); ++li) {
+    const Link& l = sc_.links[li];
+    const Node* a = sc_.find_node(l.a_node);
+    const Node* b = sc_.find_node(l.b_node);
+    if (a->kind == NodeKind::Switch && b->kind == NodeKind::Switch) {
+      std::string ra = sw_find(a->name), rb = sw_find(b->name);
+      if (ra == rb)
+        fail(index_path("links", li) + ".ends",
+             "this link closes a loop of switches (" + l.a_node + " and " + l.b_node +
+                 " are already connected); without a spanning tree protocol broadcasts would loop forever");
+      sw_parent[ra] = rb;
+    }
+    unite(l.a_node + ":" + l.a_iface, l.b_node + ":" + l.b_iface);
+  }
+  for (const auto& n : sc_.nodes) {
+    if (n.kind != NodeKind::Switch) continue;
+    for (size_t k = 1; k < n.interfaces.size(); ++k)
+      unite(n.name + ":" + n.interfaces[0].name, n.name + ":" + n.interfaces[k].name);
+  }
+  // Per segment: the first IP interface seen fixes the subnet; addresses are unique.
+  struct Seen { Ipv4Cidr subnet; std::string where; std::map<Ipv4Addr, std::string> addrs; };
+  std::map<std::string, Seen> segs;
+  for (size_t i = 0; i < sc_.nodes.size(); ++i) {
+    const Node& n = sc_.nodes[i];
+    if (n.kind == NodeKind::Switch) continue;
+    for (size_t k = 0; k < n.interfaces.size(); ++k) {
+      const Interface& ifc = n.interfaces[k];
+      const std::string key = n.name + ":" + ifc.name;
+      const std::string root = find(key);
+      const std::string p = index_path(index_path("nodes", i) + ".interfaces", k) + ".address";
+      auto [it, fresh] = segs.try_emplace(root);
+      Seen& sg = it->second;
+      if (fresh) {
+        sg.subnet = ifc.address;
+        sg.where = key;
+      } else if (sg.subnet.prefix_len != ifc.address.prefix_len || sg.subnet.network() != ifc.address.network()) {
+        fail(p, key + " (" + ifc.address.to_string() + ") is on the same Ethernet segment as " + sg.where + " (" +
+                    sg.subnet.to_string() + ") but not in the same IP subnet");
+      }
+      auto [at, new_addr] = sg.addrs.emplace(ifc.address.addr, key);
+      if (!new_addr)
+        fail(p, key + " has the address " + ifc.address.addr.to_string() + " of " + at->second +
+                    ", on the same Ethernet segment");
+    }
+  }
+}
+
+void Loader::load_events(const json& j) {
+  expect_array(j, "events");
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string p = index_path("events", i);
+    const json& ej = j[i];
+    expect_object(ej, p);
+    check_keys(ej, p, {"at", "link", "action"});
+    LinkEvent e;
+    Duration at = get_duration_min(require(ej, p, "at"), p + ".at", false);
+    if (at >= sc_.duration)
+      fail(p + ".at", "must be before the end of the run (duration " + duration_text_ + "), got " + ej["at"].dump());
+    e.at = Time::zero() + at;
+    e.link = get_string(require(ej, p, "link"), p + ".link");
+    if (!sc_.find_link(e.link)) {
+      std::vector<std::string> names;
+      for (const auto& l : sc_.links) names.push_back(l.name);
+      fail(p + ".link", "unknown link " + quote(e.link) + " (links: " + join_names(names) + ")");
+    }
+    const std::string action = get_string(require(ej, p, "action"), p + ".action");
+    if (action == "up") e.up = true;
+    else if (action == "down") e.up = false;
+    else fail(p + ".action", "must be \"up\" or \"down\", got " + quote(action));
+    sc_.events.push_back(std::move(e));
+  }
+  std::stable_sort(sc_.events.begin(), sc_.events.end(),
+                   [](const LinkEvent& a, const LinkEvent& b) { return a.at < b.at; });
+}
+
+void Loader::load_routing(const json& j) {
+  expect_object(j, "routing");
+  check_keys(j, "routing", {"recompute", "delay"});
+  if (auto it = j.find("recompute"); it != j.end()) sc_.routing.recompute = get_bool(*it, "routing.recompute");
+  if (auto it = j.find("delay"); it != j.end()) sc_.routing.delay = get_duration_min(*it, "routing.delay", false);
 }
 
 void Loader::load_node(const json& j, const std::string& path, Node& node, size_t index) {
@@ -572,8 +688,10 @@ void Loader::load_node(const json& j, const std::string& path, Node& node, size_
       node.kind = NodeKind::Host;
     else if (k == "router")
       node.kind = NodeKind::Router;
+    else if (k == "switch")
+      node.kind = NodeKind::Switch;
     else
-      fail(path + ".kind", "must be one of \"host\", \"router\", got " + quote(k));
+      fail(path + ".kind", "must be one of \"host\", \"router\", \"switch\", got " + quote(k));
   }
   if (auto it = j.find("ttl"); it != j.end())
     node.default_ttl = static_cast<uint8_t>(get_int_in(*it, path + ".ttl", 1, 255));
@@ -593,6 +711,11 @@ void Loader::load_node(const json& j, const std::string& path, Node& node, size_
       if (node.find_interface(ifc.name))
         fail(p + ".name", "duplicate interface name " + quote(ifc.name) + " on node " + quote(node.name));
 
+      if (node.kind == NodeKind::Switch) {
+        if (ij.contains("address"))
+          fail(p + ".address", "a switch port has no IP address (a switch works at layer 2 only)");
+        ifc.address = Ipv4Cidr{Ipv4Addr::any(), 32};
+      } else {
       const json& aj = require(ij, p, "address");
       std::string a = get_string(aj, p + ".address");
       auto cidr = Ipv4Cidr::parse(a);
@@ -604,6 +727,7 @@ void Loader::load_node(const json& j, const std::string& path, Node& node, size_
       if (cidr->prefix_len <= 30 && cidr->addr == cidr->directed_broadcast())
         fail(p + ".address", quote(a) + " is the broadcast address of its subnet, not a host address");
       ifc.address = *cidr;
+      }
 
       if (auto m = ij.find("mac"); m != ij.end()) {
         std::string ms = get_string(*m, p + ".mac");
@@ -621,6 +745,14 @@ void Loader::load_node(const json& j, const std::string& path, Node& node, size_
     }
   }
   mac_given_.push_back(std::move(given));
+  if (node.kind == NodeKind::Switch) {
+    if (j.contains("routes")) fail(path + ".routes", "a switch has no routes (it forwards by MAC address)");
+    if (j.contains("ttl")) fail(path + ".ttl", "a switch sends no IP packets");
+  }
+  if (node.kind == NodeKind::Router && node.interfaces.size() < 2)
+    fail(path + ".interfaces", "a router forwards between interfaces and needs at least 2, " + quote(node.name) +
+                                   " has " + std::to_string(node.interfaces.size()) +
+                                   " (make it a \"host\" if it should not forward)");
 }
 
 void Loader::check_macs() {
@@ -720,11 +852,18 @@ void Loader::load_direction(const json& j, const std::string& path, LinkDirectio
       fail(join_path(path, "queue"), "must be <= 4294967295, got " + it->dump());
     d.queue_frames = static_cast<uint32_t>(v);
   }
+  if (auto it = j.find("duplicate"); it != j.end()) {
+    double v = get_number(*it, join_path(path, "duplicate"));
+    if (!(v >= 0.0 && v <= 1.0)) fail(join_path(path, "duplicate"), "must be in [0,1], got " + it->dump());
+    d.duplicate = v;
+  }
+  if (auto it = j.find("jitter"); it != j.end()) d.jitter = get_duration_min(*it, join_path(path, "jitter"), false);
 }
 
 void Loader::load_link(const json& j, const std::string& path, Link& link, size_t /*index*/) {
   expect_object(j, path);
-  check_keys(j, path, {"name", "ends", "bandwidth", "delay", "loss", "ber", "mtu", "queue", "a_to_b", "b_to_a"});
+  check_keys(j, path, {"name", "ends", "bandwidth", "delay", "loss", "ber", "mtu", "queue", "duplicate", "jitter",
+                       "cost", "a_to_b", "b_to_a"});
 
   const std::string epath = path + ".ends";
   const json& ends = require(j, path, "ends");
@@ -756,10 +895,13 @@ void Loader::load_link(const json& j, const std::string& path, Link& link, size_
   for (size_t e = 0; e < 2; ++e) used_ends_.emplace(end_names[e], path);
 
   const Ipv4Cidr &a = ifaces[0]->address, &b = ifaces[1]->address;
-  if (a.prefix_len != b.prefix_len || a.network() != b.network())
+  const bool l2_only = nodes[0]->kind == NodeKind::Switch || nodes[1]->kind == NodeKind::Switch;
+  if (l2_only) {
+    // Checked per Ethernet segment once all links are known (check_segments).
+  } else if (a.prefix_len != b.prefix_len || a.network() != b.network())
     fail(epath, end_names[0] + " (" + a.to_string() + ") and " + end_names[1] + " (" + b.to_string() +
                     ") are not in the same IP subnet");
-  if (a.addr == b.addr)
+  if (!l2_only && a.addr == b.addr)
     fail(epath, end_names[0] + " and " + end_names[1] + " have the same address " + a.addr.to_string());
 
   link.a_node = nodes[0]->name;
@@ -782,6 +924,8 @@ void Loader::load_link(const json& j, const std::string& path, Link& link, size_
     if (v < 68 || v > 9000) fail(path + ".mtu", "must be in [68,9000], got " + it->dump());
     link.mtu = static_cast<uint32_t>(v);
   }
+  if (auto it = j.find("cost"); it != j.end())
+    link.cost = static_cast<uint32_t>(get_int_in(*it, path + ".cost", 1, 1000000));
 
   LinkDirection base;
   load_direction(j, path, base);
@@ -793,7 +937,7 @@ void Loader::load_link(const json& j, const std::string& path, Link& link, size_
     if (it == j.end()) continue;
     const std::string p = join_path(path, key);
     expect_object(*it, p);
-    check_keys(*it, p, {"bandwidth", "delay", "loss", "ber", "queue"});
+    check_keys(*it, p, {"bandwidth", "delay", "loss", "ber", "queue", "duplicate", "jitter"});
     load_direction(*it, p, *dir);
   }
 }
@@ -810,7 +954,7 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
   else if (kind == "traceroute")
     check_keys(j, path, {"kind", "name", "node", "start", "target", "max_ttl", "probes", "timeout"});
   else
-    check_keys(j, path, {"kind", "name", "node", "start", "target", "count", "interval", "size", "timeout"});
+    check_keys(j, path, {"kind", "name", "node", "start", "target", "count", "interval", "size", "timeout", "df"});
   kind = "ping";
   if (auto it = j.find("kind"); it != j.end()) {
     kind = get_string(*it, path + ".kind");
@@ -833,7 +977,10 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
     if (sc_.apps[q].name == app.name)
       fail(path + ".name", "duplicate app name " + quote(app.name) + " (also " + index_path("apps", q) + ")");
 
-  app.node = node_or_fail(get_string(require(j, path, "node"), path + ".node"), path + ".node")->name;
+  const Node* on = node_or_fail(get_string(require(j, path, "node"), path + ".node"), path + ".node");
+  if (on->kind == NodeKind::Switch)
+    fail(path + ".node", quote(on->name) + " is a switch: applications run on hosts and routers");
+  app.node = on->name;
 
   if (auto it = j.find("start"); it != j.end()) {
     Duration d = get_duration_min(*it, path + ".start", false);
@@ -845,6 +992,7 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
   const std::string tpath = path + ".target";
   std::string target = get_string(require(j, path, "target"), tpath);
   if (const Node* n = sc_.find_node(target)) {
+    if (n->kind == NodeKind::Switch) fail(tpath, quote(target) + " is a switch, it has no IP address");
     if (n->interfaces.empty())
       fail(tpath, "node " + quote(target) + " has no interfaces, so no address to " +
                       (app.kind == AppKind::Ping ? "ping" : "reach"));
@@ -872,6 +1020,9 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
   }
   if (auto it = j.find("timeout"); it != j.end()) app.timeout = get_duration_min(*it, path + ".timeout", true);
 
+  if (app.kind == AppKind::Ping) {
+    if (auto it = j.find("df"); it != j.end()) app.dont_fragment = get_bool(*it, path + ".df");
+  }
   if (app.kind == AppKind::Udp) {
     if (auto it = j.find("port"); it != j.end())
       app.port = static_cast<uint16_t>(get_int_in(*it, path + ".port", 1, 65535));

@@ -4,7 +4,10 @@
 #include <deque>
 #include <filesystem>
 #include <iostream>
+#include <algorithm>
+#include <functional>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +20,8 @@
 #include "megzawicol/l1/line_code.hpp"
 #include "megzawicol/trace/pcap.hpp"
 #include "megzawicol/trace/tracer.hpp"
+#include "megzawicol/l3/autoroute.hpp"
+#include "megzawicol/stack/switch.hpp"
 
 namespace mz::sim {
 
@@ -65,14 +70,22 @@ struct Channel {
   Port* from = nullptr;
   Port* to = nullptr;
   Rng loss_rng;
+  Rng jitter_rng;
+  Rng dup_rng;
   l1::BitErrorInjector ber;
   std::deque<PacketBuf> queue;
   bool busy = false;
+  bool up = true;
+  uint64_t generation = 0;  // bumped when the link goes down: frames in flight are lost
   ChannelCounters ctr;
-  l1::LineBits scratch;
 
-  Channel(std::string n, const scenario::LinkDirection& c, Rng loss, Rng bits)
-      : name(std::move(n)), cfg(c), loss_rng(loss), ber(c.ber, bits) {}
+  Channel(std::string n, const scenario::LinkDirection& c, uint64_t seed)
+      : name(std::move(n)),
+        cfg(c),
+        loss_rng(Rng::stream(seed, "loss:" + name)),
+        jitter_rng(Rng::stream(seed, "jitter:" + name)),
+        dup_rng(Rng::stream(seed, "duplicate:" + name)),
+        ber(c.ber, Rng::stream(seed, "ber:" + name)) {}
 };
 
 struct Port {
@@ -83,11 +96,24 @@ struct Port {
   std::unique_ptr<trace::PcapWriter> pcap;
 };
 
+// A node is a Host (hosts and routers) or a Switch; both follow the same sans-I/O contract.
 struct NodeSlot {
   std::unique_ptr<stack::Host> host;
+  std::unique_ptr<stack::Switch> sw;
   std::vector<Port*> ports;  // by ifindex; null if the interface is not connected
   engine::EventId wake;
   std::optional<Time> wake_at;
+
+  void handle_frame(Time now, uint32_t ifindex, PacketBuf frame, bool rx_error) {
+    if (host) host->handle_frame(now, ifindex, std::move(frame), rx_error);
+    else sw->handle_frame(now, ifindex, std::move(frame), rx_error);
+  }
+  std::optional<stack::Transmit> poll_transmit() { return host ? host->poll_transmit() : sw->poll_transmit(); }
+  std::optional<Time> poll_timeout() const { return host ? host->poll_timeout() : sw->poll_timeout(); }
+  void handle_timeout(Time now) {
+    if (host) host->handle_timeout(now);
+    else sw->handle_timeout(now);
+  }
 };
 
 struct Simulation::Impl {
@@ -100,6 +126,7 @@ struct Simulation::Impl {
   std::vector<std::unique_ptr<Port>> ports;
   std::vector<std::unique_ptr<Channel>> channels;  // 2 per link: a->b then b->a
   bool has_files = false;
+  engine::EventId reroute;
 
   Impl(const scenario::Scenario& s, RunOptions o) : sc(s), opts(std::move(o)) {}
 
@@ -112,7 +139,11 @@ struct Simulation::Impl {
   void drain(size_t n);
   void channel_send(Channel& ch, PacketBuf frame);
   void channel_start(Channel& ch);
-  void deliver(Channel& ch, l1::LineBits bits, Time sent_at, size_t frame_len);
+  void deliver(Channel& ch, l1::LineBits bits, uint64_t generation);
+  void set_link_state(size_t link_index, bool up);
+  void schedule_reroute();
+  void compute_routes();
+  const std::string& node_name(size_t n) const { return sc.nodes[n].name; }
   void flush_console(size_t n);
 };
 
@@ -132,8 +163,17 @@ void Simulation::Impl::build() {
       }
     }
     NodeSlot slot;
-    slot.host = std::make_unique<stack::Host>(hc, &tracer, Rng::stream(sc.seed, "node:" + n.name));
     slot.ports.assign(n.interfaces.size(), nullptr);
+    node_index[n.name] = i;
+    if (n.kind == scenario::NodeKind::Switch) {
+      stack::SwitchConfig swc;
+      swc.name = n.name;
+      swc.ports = static_cast<uint32_t>(n.interfaces.size());
+      slot.sw = std::make_unique<stack::Switch>(swc, &tracer);
+      nodes.push_back(std::move(slot));
+      continue;
+    }
+    slot.host = std::make_unique<stack::Host>(hc, &tracer, Rng::stream(sc.seed, "node:" + n.name));
     for (const auto& r : n.routes) {
       l3::RouteEntry e;
       e.dest = r.dest;
@@ -154,7 +194,6 @@ void Simulation::Impl::build() {
                                       " is not on any interface's subnet of node \"" + n.name + "\"");
       slot.host->routes().add(e);
     }
-    node_index[n.name] = i;
     nodes.push_back(std::move(slot));
   }
 
@@ -199,7 +238,7 @@ void Simulation::Impl::build() {
     Port* pb = mk_port(l.b_node, l.b_iface);
     auto mk_chan = [&](Port* from, Port* to, const scenario::LinkDirection& cfg) {
       const std::string n = from->label + " -> " + to->label;
-      auto ch = std::make_unique<Channel>(n, cfg, Rng::stream(sc.seed, "loss:" + n), Rng::stream(sc.seed, "ber:" + n));
+      auto ch = std::make_unique<Channel>(n, cfg, sc.seed);
       ch->from = from;
       ch->to = to;
       from->out = ch.get();
@@ -219,6 +258,7 @@ void Simulation::Impl::build() {
       pc.interval = a.interval;
       pc.size = a.size;
       pc.timeout = a.timeout;
+      pc.dont_fragment = a.dont_fragment;
       pc.start = a.start;
       pc.ident = static_cast<uint16_t>(0x1000 + slot.host->apps().size());
       slot.host->add_app(std::make_unique<app::Ping>(pc));
@@ -258,6 +298,7 @@ void Simulation::Impl::build() {
 }
 
 void Simulation::Impl::flush_console(size_t n) {
+  if (!nodes[n].host) return;
   auto& host = *nodes[n].host;
   for (auto& a : host.apps()) {
     for (auto& line : a->take_output()) {
@@ -268,26 +309,25 @@ void Simulation::Impl::flush_console(size_t n) {
 
 void Simulation::Impl::drain(size_t n) {
   NodeSlot& slot = nodes[n];
-  stack::Host& host = *slot.host;
   const Time now = sched.now();
-  while (auto t = host.poll_transmit()) {
+  while (auto t = slot.poll_transmit()) {
     Port* p = t->ifindex < slot.ports.size() ? slot.ports[t->ifindex] : nullptr;
     if (!p || !p->out) {
-      trace(now, host.name(), Layer::Physical, "no_carrier",
-            "interface " + host.config().interfaces[t->ifindex].name + " is not connected: frame discarded");
+      trace(now, node_name(n), Layer::Physical, "no_carrier",
+            "interface " + sc.nodes[n].interfaces.at(t->ifindex).name + " is not connected: frame discarded");
       continue;
     }
     channel_send(*p->out, std::move(t->frame));
   }
   flush_console(n);
-  const auto next = host.poll_timeout();
+  const auto next = slot.poll_timeout();
   if (next == slot.wake_at && sched.is_pending(slot.wake)) return;
   sched.cancel(slot.wake);
   slot.wake_at = next;
   if (next) {
     slot.wake = sched.schedule_at(*next, [this, n] {
       nodes[n].wake_at.reset();
-      nodes[n].host->handle_timeout(sched.now());
+      nodes[n].handle_timeout(sched.now());
       drain(n);
     });
   }
@@ -295,6 +335,13 @@ void Simulation::Impl::drain(size_t n) {
 
 void Simulation::Impl::channel_send(Channel& ch, PacketBuf frame) {
   ++ch.ctr.offered;
+  if (!ch.up) {
+    ++ch.ctr.drop_down;
+    trace(sched.now(), node_name(ch.from->node), Layer::Link, "link_down_drop",
+          "link " + ch.name + " is down: frame of " + std::to_string(frame.size()) + " bytes dropped",
+          {{"link", ch.name}, {"cause", std::string("down")}});
+    return;
+  }
   if (!ch.busy) {
     ch.queue.push_back(std::move(frame));
     channel_start(ch);
@@ -302,7 +349,7 @@ void Simulation::Impl::channel_send(Channel& ch, PacketBuf frame) {
   }
   if (ch.queue.size() >= ch.cfg.queue_frames) {
     ++ch.ctr.drop_queue;
-    trace(sched.now(), nodes[ch.from->node].host->name(), Layer::Link, "queue_drop",
+    trace(sched.now(), node_name(ch.from->node), Layer::Link, "queue_drop",
           "queue of " + ch.name + " full (" + std::to_string(ch.cfg.queue_frames) + " frames): frame of " +
               std::to_string(frame.size()) + " bytes dropped (drop-tail)",
           {{"link", ch.name}, {"cause", std::string("queue")}});
@@ -317,7 +364,7 @@ void Simulation::Impl::channel_start(Channel& ch) {
   ch.queue.pop_front();
   ch.busy = true;
   const Time now = sched.now();
-  const std::string& from_node = nodes[ch.from->node].host->name();
+  const std::string& from_node = node_name(ch.from->node);
   const size_t len = frame.size();
   const Duration tx = bit_time(kPreambleBits + 8 * len, ch.cfg.bandwidth_bps);
   const Duration gap = bit_time(kInterFrameGapBits, ch.cfg.bandwidth_bps);
@@ -366,20 +413,70 @@ void Simulation::Impl::channel_start(Channel& ch) {
             {{"link", ch.name}, {"flips", uint64_t{flips}}});
     }
   }
-  const Time sent_at = now;
-  sched.schedule_in(tx + ch.cfg.delay, [this, &ch, b = std::move(bits), sent_at, len]() mutable {
-    deliver(ch, std::move(b), sent_at, len);
+  auto jitter = [&ch]() {
+    return ch.cfg.jitter.ns > 0 ? Duration{static_cast<int64_t>(ch.jitter_rng.uniform_int(0, static_cast<uint64_t>(ch.cfg.jitter.ns)))}
+                                : Duration::zero();
+  };
+  const Duration extra = jitter();
+  const uint64_t gen = ch.generation;
+  if (ch.cfg.duplicate > 0 && ch.dup_rng.bernoulli(ch.cfg.duplicate)) {
+    ++ch.ctr.duplicated;
+    const Duration extra2 = jitter();
+    trace(now, from_node, Layer::Link, "duplicated",
+          "frame of " + std::to_string(len) + " bytes on " + ch.name + " duplicated: a second copy arrives " +
+              format_duration(extra2 - extra) + " after the first",
+          {{"link", ch.name}});
+    sched.schedule_in(tx + ch.cfg.delay + extra2, [this, &ch, b = bits, gen]() mutable { deliver(ch, std::move(b), gen); });
+  }
+  if (extra.ns > 0) {
+    trace(now, from_node, Layer::Link, "jitter", "frame on " + ch.name + " delayed by " + format_duration(extra) + " of jitter",
+          {{"link", ch.name}, {"jitter_ns", extra.ns}});
+  }
+  sched.schedule_in(tx + ch.cfg.delay + extra, [this, &ch, b = std::move(bits), gen]() mutable {
+    deliver(ch, std::move(b), gen);
   });
 }
 
-void Simulation::Impl::deliver(Channel& ch, l1::LineBits bits, Time /*sent_at*/, size_t /*frame_len*/) {
+void Simulation::Impl::set_link_state(size_t link_index, bool up) {
   const Time now = sched.now();
+  const auto& l = sc.links[link_index];
+  for (int d = 0; d < 2; ++d) {
+    Channel& ch = *channels[2 * link_index + d];
+    if (ch.up == up) continue;
+    ch.up = up;
+    if (!up) {
+      ++ch.generation;
+      ch.ctr.drop_down += ch.queue.size();
+      ch.queue.clear();
+    }
+  }
+  trace(now, "-", Layer::Link, up ? "link_up" : "link_down",
+        "link " + l.name + (up ? " comes up" : " goes down: queued frames and frames in flight are lost"),
+        {{"link", l.name}});
+  for (int d = 0; d < 2; ++d) {
+    Port* p = d == 0 ? channels[2 * link_index]->from : channels[2 * link_index]->to;
+    if (nodes[p->node].sw) {
+      nodes[p->node].sw->set_port_up(p->ifindex, up);
+      drain(p->node);
+    }
+  }
+  if (sc.routing.recompute) schedule_reroute();
+}
+
+void Simulation::Impl::deliver(Channel& ch, l1::LineBits bits, uint64_t gen) {
+  const Time now = sched.now();
+  if (gen != ch.generation) {
+    ++ch.ctr.drop_down;
+    trace(now, node_name(ch.to->node), Layer::Link, "link_down_drop",
+          "frame in flight on " + ch.name + " lost: the link went down", {{"link", ch.name}, {"cause", std::string("down")}});
+    return;
+  }
   const size_t n = ch.to->node;
-  stack::Host& host = *nodes[n].host;
+  const std::string& host_name = node_name(n);
   auto dec = l1::decode_frame(bits);
   if (!dec) {
     ++ch.ctr.drop_line;
-    trace(now, host.name(), Layer::Physical, "line_error",
+    trace(now, host_name, Layer::Physical, "line_error",
           "signal on " + ch.to->label + " could not be decoded (" + dec.error().message + "): frame lost",
           {{"iface", ch.to->label}, {"reason", dec.error().message}});
     return;
@@ -389,12 +486,107 @@ void Simulation::Impl::deliver(Channel& ch, l1::LineBits bits, Time /*sent_at*/,
     std::string msg = "received " + std::to_string(bits.nbits) + " line bits on " + ch.to->label + ", decoded a " +
                       std::to_string(dec->frame.size()) + "-byte frame";
     if (dec->symbol_errors) msg += " with " + std::to_string(dec->symbol_errors) + " invalid code group(s)";
-    trace(now, host.name(), Layer::Physical, "rx_bits", msg,
+    trace(now, host_name, Layer::Physical, "rx_bits", msg,
           {{"iface", ch.to->label}, {"line_bits", uint64_t{bits.nbits}}, {"symbol_errors", uint64_t{dec->symbol_errors}}});
   }
   if (ch.to->pcap) ch.to->pcap->write(now, dec->frame);
-  host.handle_frame(now, ch.to->ifindex, PacketBuf::from(dec->frame), dec->symbol_errors > 0);
+  nodes[n].handle_frame(now, ch.to->ifindex, PacketBuf::from(dec->frame), dec->symbol_errors > 0);
   drain(n);
+}
+
+// "auto" routes: shortest paths over the links that are up. An Ethernet segment (links
+// joined by switches) connects every pair of IP interfaces on it directly, with the cost
+// of the cheapest switched path between them.
+void Simulation::Impl::compute_routes() {
+  std::vector<bool> wants(sc.nodes.size(), false);
+  bool any = false;
+  for (size_t i = 0; i < sc.nodes.size(); ++i) any |= (wants[i] = sc.nodes[i].routes_auto);
+  if (!any) return;
+  std::vector<l3::TopoNode> topo(sc.nodes.size());
+  for (size_t i = 0; i < sc.nodes.size(); ++i) {
+    topo[i].name = sc.nodes[i].name;
+    topo[i].forwards = sc.nodes[i].kind == scenario::NodeKind::Router;
+    for (const auto& ifc : sc.nodes[i].interfaces) topo[i].interfaces.push_back({ifc.address});
+  }
+  std::vector<l3::TopoLink> links;
+  // Adjacency through switches: from each IP interface attached to a switch, a
+  // least-cost search across switches finds the IP interfaces it reaches.
+  struct End { uint32_t node, ifc; };
+  std::vector<std::vector<std::pair<size_t, bool>>> by_node(sc.nodes.size());  // (link, this node is a)
+  for (size_t li = 0; li < sc.links.size(); ++li) {
+    by_node[ports[2 * li]->node].push_back({li, true});
+    by_node[ports[2 * li + 1]->node].push_back({li, false});
+  }
+  auto is_switch = [&](size_t n) { return sc.nodes[n].kind == scenario::NodeKind::Switch; };
+  for (size_t li = 0; li < sc.links.size(); ++li) {
+    if (!channels[2 * li]->up) continue;
+    const Port* a = ports[2 * li].get();
+    const Port* b = ports[2 * li + 1].get();
+    if (!is_switch(a->node) && !is_switch(b->node)) {
+      links.push_back({static_cast<uint32_t>(a->node), a->ifindex, static_cast<uint32_t>(b->node), b->ifindex,
+                       sc.links[li].cost, true});
+    }
+  }
+  for (size_t src = 0; src < sc.nodes.size(); ++src) {
+    if (is_switch(src)) continue;
+    for (auto [li, src_is_a] : by_node[src]) {
+      if (!channels[2 * li]->up) continue;
+      const Port* mine = src_is_a ? ports[2 * li].get() : ports[2 * li + 1].get();
+      const Port* other = src_is_a ? ports[2 * li + 1].get() : ports[2 * li].get();
+      if (!is_switch(other->node)) continue;
+      // Dijkstra over switches from `other->node`, starting at cost of this link.
+      std::map<size_t, uint64_t> dist{{other->node, sc.links[li].cost}};
+      std::vector<std::pair<uint64_t, size_t>> frontier{{sc.links[li].cost, other->node}};
+      std::set<size_t> done;
+      while (!frontier.empty()) {
+        std::pop_heap(frontier.begin(), frontier.end(), std::greater<>());
+        auto [d, sw] = frontier.back();
+        frontier.pop_back();
+        if (!done.insert(sw).second) continue;
+        for (auto [lj, sw_is_a] : by_node[sw]) {
+          if (lj == li || !channels[2 * lj]->up) continue;
+          const Port* far = sw_is_a ? ports[2 * lj + 1].get() : ports[2 * lj].get();
+          const uint64_t nd = d + sc.links[lj].cost;
+          if (is_switch(far->node)) {
+            auto it = dist.find(far->node);
+            if (it == dist.end() || nd < it->second) {
+              dist[far->node] = nd;
+              frontier.push_back({nd, far->node});
+              std::push_heap(frontier.begin(), frontier.end(), std::greater<>());
+            }
+          } else if (far->node > src || (far->node == src && far->ifindex != mine->ifindex)) {
+            // Each unordered pair once (from the lower node index).
+            links.push_back({static_cast<uint32_t>(src), mine->ifindex, static_cast<uint32_t>(far->node), far->ifindex,
+                             static_cast<uint32_t>(std::min<uint64_t>(nd, UINT32_MAX)), true});
+          }
+        }
+      }
+    }
+  }
+  auto routes = l3::compute_auto_routes(topo, links, wants);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!wants[i] || !nodes[i].host) continue;
+    auto& table = nodes[i].host->routes();
+    table.remove_origin(l3::RouteOrigin::Auto);
+    std::vector<std::string> ifnames;
+    for (const auto& ifc : sc.nodes[i].interfaces) ifnames.push_back(ifc.name);
+    for (auto& r : routes[i]) {
+      trace(sched.now(), node_name(i), Layer::Network, "route", "route " + r.describe(ifnames), {});
+      table.add(std::move(r));
+    }
+  }
+}
+
+void Simulation::Impl::schedule_reroute() {
+  bool any = false;
+  for (const auto& n : sc.nodes) any |= n.routes_auto;
+  if (!any) return;
+  sched.cancel(reroute);
+  reroute = sched.schedule_in(sc.routing.delay, [this] {
+    trace(sched.now(), "-", Layer::Network, "reroute", "link state changed: recomputing \"auto\" routes");
+    compute_routes();
+    for (size_t i = 0; i < nodes.size(); ++i) drain(i);
+  });
 }
 
 Simulation::Simulation(const scenario::Scenario& sc, RunOptions opts) : impl_(std::make_unique<Impl>(sc, std::move(opts))) {
@@ -410,8 +602,14 @@ void Simulation::run() {
           "scenario \"" + m.sc.name + "\": " + std::to_string(m.sc.nodes.size()) + " nodes, " +
               std::to_string(m.sc.links.size()) + " links, seed " + std::to_string(m.sc.seed) + ", until " +
               format_time(end) + " s");
+  m.compute_routes();
+  for (const auto& ev : m.sc.events) {
+    size_t li = 0;
+    while (m.sc.links[li].name != ev.link) ++li;
+    m.sched.schedule_at(ev.at, [&m, li, up = ev.up] { m.set_link_state(li, up); });
+  }
   for (size_t i = 0; i < m.nodes.size(); ++i) {
-    m.nodes[i].host->start(Time::zero());
+    if (m.nodes[i].host) m.nodes[i].host->start(Time::zero());
     m.drain(i);
   }
   m.sched.run_until(end);
@@ -440,8 +638,14 @@ uint64_t Simulation::events_executed() const { return impl_->sched.executed(); }
 
 stack::Host& Simulation::host(const std::string& name) {
   auto it = impl_->node_index.find(name);
-  if (it == impl_->node_index.end()) throw std::out_of_range("no node " + name);
+  if (it == impl_->node_index.end() || !impl_->nodes[it->second].host) throw std::out_of_range("no host " + name);
   return *impl_->nodes[it->second].host;
+}
+
+const stack::Switch& Simulation::switch_node(const std::string& name) const {
+  auto it = impl_->node_index.find(name);
+  if (it == impl_->node_index.end() || !impl_->nodes[it->second].sw) throw std::out_of_range("no switch " + name);
+  return *impl_->nodes[it->second].sw;
 }
 const stack::Host& Simulation::host(const std::string& name) const {
   return const_cast<Simulation*>(this)->host(name);
@@ -461,7 +665,8 @@ nlohmann::ordered_json to_json(const std::vector<Field>& fields) {
 
 nlohmann::ordered_json to_json(const ChannelCounters& c) {
   return {{"offered", c.offered},   {"sent", c.sent},          {"bytes_sent", c.bytes_sent},
-          {"delivered", c.delivered}, {"dropped", {{"queue", c.drop_queue}, {"loss", c.drop_loss}, {"line", c.drop_line}}},
+          {"delivered", c.delivered}, {"dropped", {{"queue", c.drop_queue}, {"loss", c.drop_loss}, {"line", c.drop_line}, {"down", c.drop_down}}},
+          {"duplicated", c.duplicated},
           {"bit_errors", c.bit_errors}, {"damaged_frames", c.damaged}};
 }
 
@@ -520,6 +725,7 @@ std::string Simulation::summary_json() const {
   j["events"] = m.sched.executed();
   j["apps"] = nlohmann::ordered_json::array();
   for (const auto& n : m.nodes) {
+    if (!n.host) continue;
     for (const auto& a : n.host->apps()) {
       nlohmann::ordered_json aj = to_json(a->summary());
       aj["name"] = a->name();
@@ -535,10 +741,28 @@ std::string Simulation::summary_json() const {
                           {"b_to_a", to_json(m.channels[2 * i + 1]->ctr)}});
   }
   j["nodes"] = nlohmann::ordered_json::array();
-  for (const auto& n : m.nodes) {
-    nlohmann::ordered_json nj = to_json(n.host->counters());
-    nj["name"] = n.host->name();
-    j["nodes"].push_back(nj);
+  for (size_t i = 0; i < m.nodes.size(); ++i) {
+    const auto& n = m.nodes[i];
+    if (n.host) {
+      nlohmann::ordered_json nj = to_json(n.host->counters());
+      nj["name"] = n.host->name();
+      j["nodes"].push_back(nj);
+    } else {
+      const auto& c = n.sw->counters();
+      j["nodes"].push_back({{"name", m.node_name(i)},
+                            {"kind", "switch"},
+                            {"frames_in", c.frames_in},
+                            {"frames_out", c.frames_out},
+                            {"forwarded", c.forwarded},
+                            {"flooded", c.flooded},
+                            {"filtered", c.filtered},
+                            {"learned", c.learned},
+                            {"dropped",
+                             {{"fcs", c.drop_fcs},
+                              {"rx_error", c.drop_rx_error},
+                              {"runt", c.drop_runt},
+                              {"port_down", c.drop_port_down}}}});
+    }
   }
   return j.dump(2) + "\n";
 }

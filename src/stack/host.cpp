@@ -498,6 +498,8 @@ void Host::icmp_input(Time now, const wire::Ipv4Repr& h, ByteView payload) {
     reply.type = wire::icmptype::kEchoReply;
     PacketBuf p = wire::make_icmp(reply);
     wire::Ipv4Repr rh;
+  rh.ttl = 0;  // the host's default TTL
+    rh.ttl = 0;  // the host's default TTL
     rh.protocol = wire::ipproto::kIcmp;
     rh.src = h.dst;
     rh.dst = h.src;
@@ -528,6 +530,7 @@ void Host::send_icmp_error(Time now, uint8_t type, uint8_t code, ByteView offend
   e.next_hop_mtu = mtu;
   e.data = offending.first(quote);
   wire::Ipv4Repr rh;
+  rh.ttl = 0;  // the host's default TTL
   rh.protocol = wire::ipproto::kIcmp;
   rh.dst = oh.src;
   if (has_address(oh.src)) {

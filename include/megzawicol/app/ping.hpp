@@ -21,6 +21,7 @@ struct PingConfig {
   Duration timeout = Duration::seconds(1);
   Time start = Time::zero();
   uint16_t ident = 1;
+  bool dont_fragment = false;  // DF on every request (ping -M do)
 };
 
 struct PingReply {

@@ -23,7 +23,7 @@ class ScenarioError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class NodeKind { Host, Router };
+enum class NodeKind { Host, Router, Switch };
 
 struct Route {
   Ipv4Cidr dest;                 // "10.0.0.0/8", "0.0.0.0/0" or "default"
@@ -33,7 +33,7 @@ struct Route {
 
 struct Interface {
   std::string name;              // "eth0"
-  Ipv4Cidr address;              // "10.0.0.1/24"
+  Ipv4Cidr address;              // "10.0.0.1/24"; unset (0.0.0.0/32) on a switch port
   MacAddr mac;                   // given, or derived: 02:00:<node index 2 bytes>:<iface index 2 bytes>
 };
 
@@ -56,6 +56,8 @@ struct LinkDirection {
   double loss = 0.0;                    // whole-frame loss probability in [0,1]
   double ber = 0.0;                     // bit error rate on the line bits, in [0,1)
   uint32_t queue_frames = 100;          // drop-tail queue capacity in frames (>= 1)
+  double duplicate = 0.0;               // probability that a frame is delivered twice, in [0,1]
+  Duration jitter = Duration::zero();   // extra delay per frame, uniform in [0, jitter]; reorders frames
 };
 
 struct Link {
@@ -63,6 +65,7 @@ struct Link {
   std::string a_node, a_iface;   // "ends": ["a:eth0", "b:eth0"]
   std::string b_node, b_iface;
   uint32_t mtu = 1500;           // IP MTU of the link, in [68, 9000]
+  uint32_t cost = 1;             // routing cost for "routes": "auto" (>= 1)
   LinkDirection a_to_b;          // link-level settings, overridden by "a_to_b": {...}
   LinkDirection b_to_a;          // ... and "b_to_a": {...}
 };
@@ -80,6 +83,7 @@ struct App {
   Duration interval = Duration::seconds(1);
   uint32_t size = 56;            // ICMP data bytes, like ping -s; in [0, 65507]
   Duration timeout = Duration::seconds(1);  // a reply later than this counts as lost
+  bool dont_fragment = false;    // ping "df": set DF, like ping -M do (routers answer "fragmentation needed")
   // udp: count datagrams of `size` bytes (default 100 x 512) every `interval` (default
   // 10ms, or size*8/rate); `timeout` is how long after the last datagram was due the
   // receiver prints its report
@@ -89,6 +93,19 @@ struct App {
   // traceroute (also `timeout`: per probe)
   uint32_t max_ttl = 30;         // 1..255
   uint32_t probes = 3;           // per TTL, 1..10
+};
+
+/// "events": [{"at": "5s", "link": "r1:eth1-r2:eth0", "action": "down"}]
+struct LinkEvent {
+  Time at;
+  std::string link;              // a link name
+  bool up = false;               // "action": "up" | "down"
+};
+
+/// "routing": {"recompute": true, "delay": "0s"}
+struct RoutingOptions {
+  bool recompute = true;         // "auto" routes follow link state changes
+  Duration delay = Duration::zero();  // after a change, when the new routes take effect
 };
 
 struct TraceOptions {
@@ -108,6 +125,8 @@ struct Scenario {
   std::vector<Node> nodes;
   std::vector<Link> links;
   std::vector<App> apps;
+  std::vector<LinkEvent> events;
+  RoutingOptions routing;
   TraceOptions trace;
 
   const Node* find_node(const std::string& name) const;

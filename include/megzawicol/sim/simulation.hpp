@@ -17,6 +17,7 @@
 
 #include "megzawicol/scenario/scenario.hpp"
 #include "megzawicol/stack/host.hpp"
+#include "megzawicol/stack/switch.hpp"
 
 namespace mz::sim {
 
@@ -36,6 +37,8 @@ struct ChannelCounters {
   uint64_t drop_queue = 0;   // drop-tail: queue full
   uint64_t drop_loss = 0;    // lost in transit (loss probability)
   uint64_t drop_line = 0;    // the receiving PHY could not decode the line signal
+  uint64_t drop_down = 0;    // offered, queued or in flight while the link was down
+  uint64_t duplicated = 0;   // frames delivered twice (duplication probability)
   uint64_t bit_errors = 0;   // bits flipped
   uint64_t damaged = 0;      // frames hit by at least one bit error
 };
@@ -57,6 +60,7 @@ class Simulation {
   uint64_t events_executed() const;
   stack::Host& host(const std::string& name);
   const stack::Host& host(const std::string& name) const;
+  const stack::Switch& switch_node(const std::string& name) const;
   /// Counters of link `index`, direction a->b (`forward`) or b->a.
   const ChannelCounters& channel(size_t link_index, bool forward) const;
   /// summary.json's content.

@@ -89,11 +89,11 @@ TEST_CASE("broken scenarios report FILE: PATH: problem") {
       {one_node(R"("colour": "red")"),
        "nodes[0].colour: unknown key (expected one of: name, kind, interfaces, routes, ttl)"},
       {two_with_link(R"("a_to_b": {"mtu": 1000})"),
-       "links[0].a_to_b.mtu: unknown key (expected one of: bandwidth, delay, loss, ber, queue)"},
+       "links[0].a_to_b.mtu: unknown key (expected one of: bandwidth, delay, loss, ber, queue, duplicate, jitter)"},
       {doc(kTwo + R"(, "trace": {"Pcap": false})"), R"(trace.Pcap: unknown key (did you mean "pcap"?))"},
       // --- nodes
       {doc(R"("nodes": [{"name": "a"}, {"name": "a"}])"), R"(nodes[1].name: duplicate node name "a")"},
-      {one_node(R"("kind": "switch")"), R"(nodes[0].kind: must be one of "host", "router", got "switch")"},
+      {one_node(R"("kind": "bridge")"), R"(nodes[0].kind: must be one of "host", "router", "switch", got "bridge")"},
       {one_node(R"("ttl": 0)"), "nodes[0].ttl: must be in [1,255], got 0"},
       {one_node(R"("ttl": 256)"), "nodes[0].ttl: must be in [1,255], got 256"},
       {one_node(R"("ttl": 6.5)"), "nodes[0].ttl: must be an integer, got 6.5"},
