@@ -130,7 +130,7 @@ Result<TcpParsed> parse_tcp(ByteView d, Ipv4Addr src, Ipv4Addr dst) {
     return make_error("TCP segment too short: " + std::to_string(d.size()) + " bytes, minimum 20");
   if (d.size() > 65535) return make_error("TCP segment of " + std::to_string(d.size()) + " bytes: maximum 65535");
   const uint8_t* p = d.data();
-  const size_t hlen = size_t{p[12] >> 4} * 4;
+  const size_t hlen = static_cast<size_t>(p[12] >> 4) * 4;
   if (hlen < kTcpMinHeaderLen) return make_error("bad TCP data offset " + std::to_string(hlen / 4) + ": minimum 5");
   if (hlen > d.size())
     return make_error("truncated: TCP header length " + std::to_string(hlen) + " > " + std::to_string(d.size()) +
