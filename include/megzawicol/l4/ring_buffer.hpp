@@ -1,0 +1,49 @@
+// A fixed-capacity byte ring, allocated once.
+//
+//   [ read ........ size() ........ | free: capacity() - size() ]
+//     ^ offset 0                      ^ offset size(): write_at() may fill ahead of the end
+//
+// The send buffer keeps the bytes from SND.UNA on (peek() reads any of them for a
+// (re)transmission, consume() drops what was acknowledged). The receive buffer keeps the
+// unread in-order bytes, and out-of-order bytes are written ahead of the end with
+// write_at(); commit() then makes them part of the readable data.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "megzawicol/core/bytes.hpp"
+
+namespace mz::l4 {
+
+class RingBuffer {
+ public:
+  explicit RingBuffer(size_t capacity = 0) : buf_(capacity) {}
+
+  size_t capacity() const { return buf_.size(); }
+  size_t size() const { return size_; }
+  size_t free() const { return buf_.size() - size_; }
+  bool empty() const { return size_ == 0; }
+
+  /// Appends as much of `data` as fits; returns the count appended.
+  size_t push(ByteView data);
+  /// Writes `data` at `offset` past the end of the stored bytes (room permitting: only
+  /// what lies within the capacity is written); size() does not change. Returns the count written.
+  size_t write_at(size_t offset, ByteView data);
+  /// Makes `n` bytes written ahead of the end part of the stored bytes (n <= free()).
+  void commit(size_t n);
+  /// Copies up to out.size() bytes starting `offset` bytes into the stored data.
+  size_t peek(size_t offset, MutByteView out) const;
+  /// Drops `n` bytes (clamped to size()) from the front.
+  void consume(size_t n);
+  /// peek(0, out) then consume.
+  size_t pop(MutByteView out);
+
+ private:
+  std::vector<uint8_t> buf_;
+  size_t head_ = 0;
+  size_t size_ = 0;
+};
+
+}  // namespace mz::l4
