@@ -473,6 +473,7 @@ class Loader {
   void check_segments();
   void load_events(const json& j);
   void load_routing(const json& j);
+  void load_transport(const json& j, const std::string& path, TransportOptions& t) const;
 
   std::string known_nodes() const {
     std::vector<std::string> names;
@@ -499,7 +500,8 @@ class Loader {
 
 Scenario Loader::load(const json& doc) {
   expect_object(doc, "");
-  check_keys(doc, "", {"name", "description", "seed", "duration", "nodes", "links", "apps", "events", "routing", "trace"});
+  check_keys(doc, "", {"name", "description", "seed", "duration", "nodes", "links", "apps", "events", "routing",
+                       "transport", "trace"});
   sc_.source = source_;
 
   std::string stem = std::filesystem::path(source_).stem().string();
@@ -554,6 +556,7 @@ Scenario Loader::load(const json& doc) {
   }
 
   check_segments();
+  if (auto it = doc.find("transport"); it != doc.end()) load_transport(*it, "transport", sc_.transport);
 
   if (auto it = doc.find("apps"); it != doc.end()) {
     expect_array(*it, "apps");
@@ -667,6 +670,47 @@ void Loader::load_events(const json& j) {
   }
   std::stable_sort(sc_.events.begin(), sc_.events.end(),
                    [](const LinkEvent& a, const LinkEvent& b) { return a.at < b.at; });
+}
+
+void Loader::load_transport(const json& j, const std::string& path, TransportOptions& t) const {
+  expect_object(j, path);
+  check_keys(j, path, {"mode", "window_segments", "sack", "window_scale", "timestamps", "delayed_ack", "ack_delay",
+                       "nagle", "min_rto", "initial_rto", "time_wait", "rcv_buf", "snd_buf", "max_retries",
+                       "initial_window"});
+  if (auto it = j.find("mode"); it != j.end()) {
+    const std::string m = get_string(*it, join_path(path, "mode"));
+    if (m == "stop-and-wait") t.window_segments = 1;
+    else if (m == "sliding-window") t.window_segments = 0;
+    else fail(join_path(path, "mode"), "must be \"stop-and-wait\" or \"sliding-window\", got " + quote(m));
+  }
+  if (auto it = j.find("window_segments"); it != j.end())
+    t.window_segments = static_cast<uint32_t>(get_int_in(*it, join_path(path, "window_segments"), 0, 1 << 20));
+  auto flag = [&](const char* key, bool& out) {
+    if (auto f = j.find(key); f != j.end()) out = get_bool(*f, join_path(path, key));
+  };
+  flag("sack", t.sack);
+  flag("window_scale", t.window_scale);
+  flag("timestamps", t.timestamps);
+  flag("delayed_ack", t.delayed_ack);
+  flag("nagle", t.nagle);
+  if (auto it = j.find("ack_delay"); it != j.end()) t.ack_delay = get_duration_min(*it, join_path(path, "ack_delay"), true);
+  if (auto it = j.find("min_rto"); it != j.end()) t.min_rto = get_duration_min(*it, join_path(path, "min_rto"), true);
+  if (auto it = j.find("initial_rto"); it != j.end())
+    t.initial_rto = get_duration_min(*it, join_path(path, "initial_rto"), true);
+  if (auto it = j.find("time_wait"); it != j.end()) t.time_wait = get_duration_min(*it, join_path(path, "time_wait"), false);
+  auto buf = [&](const char* key, uint32_t& out) {
+    if (auto f = j.find(key); f != j.end()) {
+      const uint64_t v = get_size(*f, join_path(path, key));
+      if (v < 2048 || v > (1u << 30)) fail(join_path(path, key), "must be in [2048, 1GiB], got " + f->dump());
+      out = static_cast<uint32_t>(v);
+    }
+  };
+  buf("rcv_buf", t.rcv_buf);
+  buf("snd_buf", t.snd_buf);
+  if (auto it = j.find("max_retries"); it != j.end())
+    t.max_retries = static_cast<uint32_t>(get_int_in(*it, join_path(path, "max_retries"), 1, 30));
+  if (auto it = j.find("initial_window"); it != j.end())
+    t.initial_window = static_cast<uint32_t>(get_int_in(*it, join_path(path, "initial_window"), 1, 100));
 }
 
 void Loader::load_routing(const json& j) {
@@ -953,15 +997,33 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
                          "timeout", "receiver"});
   else if (kind == "traceroute")
     check_keys(j, path, {"kind", "name", "node", "start", "target", "max_ttl", "probes", "timeout"});
+  else if (kind == "bulk")
+    check_keys(j, path, {"kind", "name", "node", "start", "target", "port", "bytes", "duration", "transport"});
   else
     check_keys(j, path, {"kind", "name", "node", "start", "target", "count", "interval", "size", "timeout", "df"});
   kind = "ping";
   if (auto it = j.find("kind"); it != j.end()) {
     kind = get_string(*it, path + ".kind");
-    if (kind != "ping" && kind != "udp" && kind != "traceroute")
-      fail(path + ".kind", "must be one of \"ping\", \"udp\", \"traceroute\", got " + quote(kind));
+    if (kind != "ping" && kind != "udp" && kind != "traceroute" && kind != "bulk")
+      fail(path + ".kind", "must be one of \"ping\", \"udp\", \"traceroute\", \"bulk\", got " + quote(kind));
   }
-  app.kind = kind == "udp" ? AppKind::Udp : kind == "traceroute" ? AppKind::Traceroute : AppKind::Ping;
+  app.kind = kind == "udp"          ? AppKind::Udp
+             : kind == "traceroute" ? AppKind::Traceroute
+             : kind == "bulk"       ? AppKind::Bulk
+                                    : AppKind::Ping;
+  app.transport = sc_.transport;
+  if (app.kind == AppKind::Bulk) {
+    app.port = 5001;
+    if (auto it = j.find("port"); it != j.end())
+      app.port = static_cast<uint16_t>(get_int_in(*it, path + ".port", 1, 65535));
+    if (auto it = j.find("bytes"); it != j.end()) {
+      if (j.contains("duration")) fail(path + ".bytes", "give either \"bytes\" or \"duration\", not both");
+      app.bytes = get_size(*it, path + ".bytes");
+      if (app.bytes == 0) fail(path + ".bytes", "must be > 0, got " + it->dump());
+    }
+    if (auto it = j.find("duration"); it != j.end()) app.send_for = get_duration_min(*it, path + ".duration", true);
+    if (auto it = j.find("transport"); it != j.end()) load_transport(*it, path + ".transport", app.transport);
+  }
   if (app.kind == AppKind::Udp) {  // udp's own defaults
     app.size = 512;
     app.count = 100;

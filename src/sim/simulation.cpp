@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "megzawicol/app/bulk.hpp"
 #include "megzawicol/app/ping.hpp"
 #include "megzawicol/app/traceroute.hpp"
 #include "megzawicol/app/udp_flow.hpp"
@@ -29,6 +30,25 @@ using trace::Field;
 using trace::Layer;
 
 namespace {
+
+l4::TcpConfig tcp_config(const scenario::TransportOptions& t) {
+  l4::TcpConfig c;
+  c.window_segments = t.window_segments;
+  c.sack = t.sack;
+  c.window_scale = t.window_scale;
+  c.timestamps = t.timestamps;
+  c.delayed_ack = t.delayed_ack;
+  c.ack_delay = t.ack_delay;
+  c.nagle = t.nagle;
+  c.min_rto = t.min_rto;
+  c.initial_rto = t.initial_rto;
+  c.time_wait = t.time_wait;
+  c.rcv_buf = t.rcv_buf;
+  c.snd_buf = t.snd_buf;
+  c.max_retries = static_cast<int>(t.max_retries);
+  c.initial_window_segments = t.initial_window;
+  return c;
+}
 
 constexpr uint64_t kPreambleBits = 64;  // 7 bytes of preamble + the SFD
 constexpr uint64_t kInterFrameGapBits = 96;
@@ -276,7 +296,7 @@ void Simulation::Impl::build() {
       slot.host->add_app(std::make_unique<app::UdpFlowSender>(uc));
       // The receiver runs on the node that owns the target address, if any.
       for (auto& rx_node : nodes) {
-        if (!a.receiver || !rx_node.host->has_address(a.target)) continue;
+        if (!a.receiver || !rx_node.host || !rx_node.host->has_address(a.target)) continue;
         auto rx = std::make_unique<app::UdpFlowReceiver>(uc);
         if (!rx_node.host->udp_bind(a.port, rx.get()))
           throw scenario::ScenarioError(sc.source + ": app \"" + a.name + "\": UDP port " + std::to_string(a.port) +
@@ -293,6 +313,22 @@ void Simulation::Impl::build() {
       tc.timeout = a.timeout;
       tc.start = a.start;
       slot.host->add_app(std::make_unique<app::Traceroute>(tc));
+    } else if (a.kind == scenario::AppKind::Bulk) {
+      app::BulkConfig bc;
+      bc.name = a.name;
+      bc.target = a.target;
+      bc.port = a.port;
+      bc.bytes = a.send_for.ns > 0 ? 0 : a.bytes;
+      bc.send_for = a.send_for;
+      bc.start = a.start;
+      bc.stream_seed = Rng::stream(sc.seed, "bulk:" + a.name).next_u64();
+      bc.tcp = tcp_config(a.transport);
+      slot.host->add_app(std::make_unique<app::BulkSender>(bc));
+      for (auto& rx_node : nodes) {
+        if (!rx_node.host || !rx_node.host->has_address(a.target)) continue;
+        rx_node.host->add_app(std::make_unique<app::BulkReceiver>(a.name, a.port, bc.stream_seed, bc.tcp, bc.bytes));
+        break;
+      }
     }
   }
 }

@@ -54,6 +54,7 @@ void Host::start(Time now) {
     for (const auto& r : routes_.entries()) trace(now, Layer::Network, "route", "route " + r.describe(ifnames_));
   }
   for (auto& a : apps_) a->start(*this, now);
+  tcp_service(now);
 }
 
 std::optional<Transmit> Host::poll_transmit() {
@@ -71,6 +72,7 @@ std::optional<Time> Host::poll_timeout() const {
   for (const auto& i : ifaces_) take(i.arp.poll_timeout());
   for (const auto& a : apps_) take(a->poll_timeout());
   take(reasm_.poll_timeout());
+  for (const auto& [id, e] : tcp_conns_) take(e.conn.poll_timeout());
   return t;
 }
 
@@ -88,6 +90,14 @@ void Host::handle_timeout(Time now) {
   if (auto t = reasm_.poll_timeout(); t && *t <= now) {
     for (const auto& e : reasm_.handle_timeout(now)) reassembly_failed(now, e, false);
   }
+  bool tcp_due = false;
+  for (auto& [id, e] : tcp_conns_) {
+    if (auto t = e.conn.poll_timeout(); t && *t <= now) {
+      e.conn.handle_timeout(now);
+      tcp_due = true;
+    }
+  }
+  if (tcp_due) tcp_service(now);
 }
 
 // ---------------------------------------------------------------- L2: Ethernet + ARP
@@ -475,6 +485,7 @@ void Host::ip_deliver_datagram(Time now, const wire::Ipv4Repr& h, ByteView paylo
   switch (h.protocol) {
     case wire::ipproto::kIcmp: icmp_input(now, h, payload); break;
     case wire::ipproto::kUdp: udp_input(now, h, payload, whole); break;
+    case wire::ipproto::kTcp: tcp_input(now, h, payload); break;
     default:
       ++ctr_.drop_unknown_proto;
       trace(now, Layer::Network, "unknown_protocol",

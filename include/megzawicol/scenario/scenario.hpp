@@ -70,7 +70,25 @@ struct Link {
   LinkDirection b_to_a;          // ... and "b_to_a": {...}
 };
 
-enum class AppKind { Ping, Udp, Traceroute };
+enum class AppKind { Ping, Udp, Traceroute, Bulk };
+
+/// TCP settings: "transport" at the top level (for every TCP app), overridden per app.
+struct TransportOptions {
+  uint32_t window_segments = 0;   // cap on segments in flight; 0 = none; 1 = stop-and-wait ("mode": "stop-and-wait")
+  bool sack = true;               // SACK-permitted / SACK (RFC 2018)
+  bool window_scale = true;       // RFC 7323
+  bool timestamps = false;        // RFC 7323
+  bool delayed_ack = true;
+  Duration ack_delay = Duration::millis(40);
+  bool nagle = true;
+  Duration min_rto = Duration::millis(200);
+  Duration initial_rto = Duration::seconds(1);
+  Duration time_wait = Duration::seconds(60);
+  uint32_t rcv_buf = 256 * 1024;
+  uint32_t snd_buf = 256 * 1024;
+  uint32_t max_retries = 8;       // consecutive timeouts without progress before giving up
+  uint32_t initial_window = 10;   // segments (RFC 6928)
+};
 
 struct App {
   AppKind kind = AppKind::Ping;
@@ -93,6 +111,10 @@ struct App {
   // traceroute (also `timeout`: per probe)
   uint32_t max_ttl = 30;         // 1..255
   uint32_t probes = 3;           // per TTL, 1..10
+  // bulk: a TCP transfer of `bytes` (or for `send_for`) to `port` on `target`
+  uint64_t bytes = 1'000'000;    // "bytes": "10MB"
+  Duration send_for = Duration::zero();  // "duration": send for this long instead of a byte count
+  TransportOptions transport;    // the scenario's "transport", then the app's own "transport"
 };
 
 /// "events": [{"at": "5s", "link": "r1:eth1-r2:eth0", "action": "down"}]
@@ -127,6 +149,7 @@ struct Scenario {
   std::vector<App> apps;
   std::vector<LinkEvent> events;
   RoutingOptions routing;
+  TransportOptions transport;
   TraceOptions trace;
 
   const Node* find_node(const std::string& name) const;

@@ -29,6 +29,7 @@
 #include "megzawicol/l2/arp_cache.hpp"
 #include "megzawicol/l3/reassembly.hpp"
 #include "megzawicol/l3/routing.hpp"
+#include "megzawicol/l4/tcp_connection.hpp"
 #include "megzawicol/trace/tracer.hpp"
 #include "megzawicol/wire/icmp.hpp"
 #include "megzawicol/wire/ipv4.hpp"
@@ -73,9 +74,24 @@ struct HostCounters {
   // L4: UDP (udp_in counts every datagram handed to UDP, dropped or not)
   uint64_t udp_in = 0, udp_out = 0, drop_udp_checksum = 0, drop_udp_malformed = 0;
   uint64_t udp_port_unreachable = 0;  // dropped: no socket bound to the destination port
+  // L4: TCP (tcp_in counts every segment handed to TCP)
+  uint64_t tcp_in = 0, tcp_out = 0, drop_tcp_checksum = 0, drop_tcp_malformed = 0;
+  uint64_t tcp_rst_out = 0;          // resets for segments to no connection (closed port)
+  uint64_t tcp_conns_opened = 0, tcp_conns_accepted = 0, drop_tcp_backlog = 0;
 };
 
 class Host;
+
+/// A TCP connection handle, unique within a host for its lifetime.
+using ConnId = uint32_t;
+
+/// Receives the events of the TCP connections it opened or accepted (usually an App).
+/// It may call the host's tcp_* functions from inside on_tcp.
+class TcpHandler {
+ public:
+  virtual ~TcpHandler() = default;
+  virtual void on_tcp(Host& host, Time now, ConnId id, const l4::TcpEvent& ev) = 0;
+};
 
 /// The receiving end of a bound UDP port (usually an App).
 class UdpHandler {
@@ -149,6 +165,22 @@ class Host {
   /// with the pseudo-header checksum; `ttl` 0: the default TTL.
   SendStatus udp_send(Time now, uint16_t sport, Ipv4Addr dst, uint16_t dport, PacketBuf payload, uint8_t ttl = 0);
 
+  // ---- TCP (RFC 9293) ----
+  /// Accepts connections on `port` with `cfg` (its MSS is set from the interface MTU);
+  /// false if the port is 0 or already listening. `backlog` bounds half-open connections.
+  bool tcp_listen(uint16_t port, TcpHandler* h, const l4::TcpConfig& cfg, size_t backlog = 128);
+  /// Opens a connection to dst:dport from an ephemeral port; nullopt without a route.
+  std::optional<ConnId> tcp_connect(Time now, Ipv4Addr dst, uint16_t dport, TcpHandler* h, l4::TcpConfig cfg);
+  /// The connection, or null once it has closed and been forgotten.
+  l4::TcpConnection* tcp(ConnId id);
+  const l4::TcpConnection* tcp(ConnId id) const;
+  /// Application calls on a connection; each then lets TCP transmit and report events.
+  size_t tcp_send(Time now, ConnId id, ByteView data);
+  size_t tcp_recv(Time now, ConnId id, MutByteView out);
+  void tcp_close(Time now, ConnId id);
+  void tcp_abort(Time now, ConnId id);
+  size_t tcp_connections() const { return tcp_conns_.size(); }
+
   void add_app(std::unique_ptr<App> app);
   const std::vector<std::unique_ptr<App>>& apps() const { return apps_; }
 
@@ -191,6 +223,13 @@ class Host {
   void ip_to_link(Time now, uint32_t ifindex, Ipv4Addr next_hop, PacketBuf packet);
   void icmp_input(Time now, const wire::Ipv4Repr& h, ByteView payload);
   void udp_input(Time now, const wire::Ipv4Repr& h, ByteView payload, ByteView whole);
+  void tcp_input(Time now, const wire::Ipv4Repr& h, ByteView payload);
+  /// Drains every connection: events to handlers, segments to IP; forgets closed ones.
+  void tcp_service(Time now);
+  void tcp_emit(Time now, const l4::TcpConnection& c, l4::TcpConnection::Segment seg);
+  void tcp_trace_event(Time now, const l4::TcpConnection& c, const l4::TcpEvent& ev);
+  uint16_t tcp_ephemeral_port(Ipv4Addr dst, uint16_t dport);
+  uint16_t mss_for(Ipv4Addr dst) const;
   void arp_failed(Time now, Ipv4Addr addr, std::vector<PacketBuf>& packets);
 
   HostConfig cfg_;
@@ -206,6 +245,31 @@ class Host {
   uint16_t next_ident_ = 1;
   uint64_t frame_seq_ = 0;
   std::map<uint16_t, UdpHandler*> udp_ports_;
+  struct TcpListener {
+    TcpHandler* handler;
+    l4::TcpConfig cfg;
+    size_t backlog;
+  };
+  struct TcpKey {
+    Ipv4Addr local;
+    uint16_t lport;
+    Ipv4Addr remote;
+    uint16_t rport;
+    auto operator<=>(const TcpKey&) const = default;
+  };
+  struct TcpEntry {
+    ConnId id;
+    TcpKey key;
+    l4::TcpConnection conn;
+    TcpHandler* handler;
+    bool accepted;  // from a listener (not yet reported to the handler until Connected)
+  };
+  std::map<uint16_t, TcpListener> tcp_listeners_;
+  std::map<ConnId, TcpEntry> tcp_conns_;
+  std::map<TcpKey, ConnId> tcp_by_key_;
+  ConnId next_conn_id_ = 1;
+  uint16_t next_tcp_ephemeral_ = 0;
+  bool in_tcp_service_ = false;
   uint16_t next_ephemeral_ = 0;  // 0: not drawn yet
 };
 
