@@ -203,7 +203,11 @@ void Host::tcp_emit(Time now, const l4::TcpConnection& c, l4::TcpConnection::Seg
   ih.protocol = wire::ipproto::kTcp;
   ih.src = c.local().addr;
   ih.dst = c.remote().addr;
-  ih.dont_frag = true;  // path MTU discovery, as Linux does: the MSS fits the first hop
+  // DF stays clear: the MSS fits the first hop, and a router before a smaller link
+  // fragments the segment (which the receiver reassembles), so fragmentation is visible.
+  // (Path MTU discovery, where DF is set and the MSS shrinks on "fragmentation needed",
+  // is not implemented.)
+  ih.dont_frag = false;
   ++ctr_.tcp_out;
   send_ip(now, ih, std::move(seg.payload));
 }
