@@ -41,14 +41,14 @@ NewReno::Outcome NewReno::on_new_ack(SeqNum ack, uint32_t acked, uint32_t flight
   }
   if (cwnd_ < ssthresh_) {  // slow start
     const uint32_t grow = std::min({acked, 2 * mss_, ssthresh_ - cwnd_});
-    cwnd_ += grow;
+    cwnd_ = std::min(cwnd_ + grow, kMaxCwnd);
     acked -= std::min(acked, grow);
     if (cwnd_ < ssthresh_) return o;
   }
   ca_acked_ += acked;
   if (ca_acked_ >= cwnd_) {
     ca_acked_ -= cwnd_;
-    cwnd_ += mss_;
+    cwnd_ = std::min(cwnd_ + mss_, kMaxCwnd);
     ca_acked_ = std::min(ca_acked_, cwnd_);  // at most one more increase per ACK
   }
   return o;
@@ -57,7 +57,7 @@ NewReno::Outcome NewReno::on_new_ack(SeqNum ack, uint32_t acked, uint32_t flight
 NewReno::Outcome NewReno::on_dup_ack(SeqNum ack, uint32_t flight, SeqNum snd_max) {
   Outcome o;
   if (in_recovery_) {
-    if (!sack_) cwnd_ += mss_;  // RFC 5681 3.2 step 4: inflation
+    if (!sack_) cwnd_ = std::min(cwnd_ + mss_, kMaxCwnd);  // RFC 5681 3.2 step 4: inflation
     return o;
   }
   ++dupacks_;
@@ -69,7 +69,7 @@ NewReno::Outcome NewReno::on_dup_ack(SeqNum ack, uint32_t flight, SeqNum snd_max
   partial_seen_ = false;
   recover_ = snd_max - 1;
   ssthresh_ = std::max(flight / 2, 2 * mss_);
-  cwnd_ = sack_ ? ssthresh_ : ssthresh_ + kDupThresh * mss_;
+  cwnd_ = sack_ ? ssthresh_ : std::min(ssthresh_ + kDupThresh * mss_, kMaxCwnd);
   ca_acked_ = 0;
   o.fast_retransmit = true;
   return o;

@@ -9,6 +9,7 @@ namespace mz::l4 {
 size_t RingBuffer::write_at(size_t offset, ByteView data) {
   if (offset >= free()) return 0;
   const size_t n = std::min(data.size(), free() - offset);
+  if (n == 0) return 0;
   const size_t cap = buf_.size();
   size_t pos = (head_ + size_ + offset) % cap;
   const size_t first = std::min(n, cap - pos);
@@ -31,6 +32,7 @@ void RingBuffer::commit(size_t n) {
 size_t RingBuffer::peek(size_t offset, MutByteView out) const {
   if (offset >= size_) return 0;
   const size_t n = std::min(out.size(), size_ - offset);
+  if (n == 0) return 0;
   const size_t cap = buf_.size();
   const size_t pos = (head_ + offset) % cap;
   const size_t first = std::min(n, cap - pos);

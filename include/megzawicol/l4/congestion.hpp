@@ -38,6 +38,8 @@ class NewReno {
  public:
   static constexpr uint32_t kDupThresh = 3;
   static constexpr uint32_t kInitialSsthresh = 0x7fffffff;
+  /// cwnd never grows beyond this (the largest window RFC 7323 allows).
+  static constexpr uint32_t kMaxCwnd = 1u << 30;
 
   /// `iss`: our initial sequence number (the first value of `recover`).
   NewReno(uint32_t mss, SeqNum iss, uint32_t initial_segments = 10, bool sack = false);

@@ -69,7 +69,8 @@ void fix_checksum(Bytes& d, Ipv4Addr src, Ipv4Addr dst) {
 }  // namespace
 
 TEST_CASE("tcp codec: parse the Python SYN") {
-  auto r = parse_tcp(hex(kSynHex), kIp1, kIp2);
+  const Bytes d = hex(kSynHex);
+  auto r = parse_tcp(d, kIp1, kIp2);
   REQUIRE(r.ok());
   TcpRepr want = syn_repr();
   want.checksum = 0x9a5a;
@@ -81,7 +82,8 @@ TEST_CASE("tcp codec: parse the Python SYN") {
 }
 
 TEST_CASE("tcp codec: parse the Python data segment with timestamps and SACK") {
-  auto r = parse_tcp(hex(kDataHex), kIp2, kIp1);
+  const Bytes d = hex(kDataHex);
+  auto r = parse_tcp(d, kIp2, kIp1);
   REQUIRE(r.ok());
   TcpRepr want = data_repr();
   want.checksum = 0xeb29;
