@@ -134,6 +134,11 @@ void BulkSender::on_tcp(stack::Host& host, Time now, stack::ConnId id, const l4:
     if (!closing_) {
       closing_ = true;
       host.tcp_close(now, id);
+    } else if (const auto* c = host.tcp(id); c && c->state() == l4::TcpState::TimeWait) {
+      // Our FIN is acknowledged (so is every byte before it) and the peer has closed too:
+      // the transfer is over. TIME-WAIT only guards against old duplicates; waiting it out
+      // (60 s by default) before reporting would leave most runs "unfinished".
+      finish(host, now, "");
     }
   } else if (std::holds_alternative<l4::tcp_event::Closed>(ev)) {
     finish(host, now, closing_ ? "" : "connection closed before all data was sent");
@@ -209,12 +214,15 @@ void BulkReceiver::drain(stack::Host& host, Time now, stack::ConnId id) {
 }
 
 void BulkReceiver::on_tcp(stack::Host& host, Time now, stack::ConnId id, const l4::TcpEvent& ev) {
+  // One transfer per receiver: the first accepted connection. Any other is aborted, and
+  // its remaining events (e.g. the Readable queued with its Connected when its first
+  // segment carried data) are ignored.
+  if (conn_ && id != *conn_) {
+    if (std::holds_alternative<l4::tcp_event::Connected>(ev)) host.tcp_abort(now, id);
+    return;
+  }
   if (const auto* c = host.tcp(id)) stats_ = c->stats();
   if (std::holds_alternative<l4::tcp_event::Connected>(ev)) {
-    if (conn_) {  // one transfer per receiver
-      host.tcp_abort(now, id);
-      return;
-    }
     conn_ = id;
     accepted_at_ = now;
     if (const auto* c = host.tcp(id)) print("accepted a connection from " + c->remote().to_string());
