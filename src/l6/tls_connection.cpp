@@ -642,6 +642,8 @@ void TlsConnection::flush_handshake() {
 void TlsConnection::send_app_records(ByteView data) {
   assert(write_ && write_epoch_ == Epoch::application);
   while (!data.empty()) {
+    // RFC 8446 5.5: at most 2^24.5 full records under one AES-GCM key; rekey well before.
+    if (write_->sequence() >= kRecordsPerKey) key_update(false);
     const size_t n = std::min(data.size(), kMaxPlaintext);
     write_->seal(ContentType::application_data, data.first(n), tx_);
     data = data.subspan(n);

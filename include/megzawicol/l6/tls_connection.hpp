@@ -30,6 +30,18 @@
 // handshake message (kMaxHandshakeMessage); bigger announcements are refused with an alert
 // before anything is stored. Decrypted application data waits in take_app() and outgoing
 // bytes in take_transport(): draining them is the driver's job.
+//
+// Not done yet (notes for later):
+//   - Resumption / PSK / 0-RTT: the key schedule already derives resumption_master (and
+//     RFC 8448's "tls13 resumption" PSK is checked in the tests); what is missing is parsing
+//     and storing NewSessionTicket (4.6.1), psk_key_exchange_modes + pre_shared_key with its
+//     binder (4.2.11), the PSK branch of the early secret, and early data with
+//     EndOfEarlyData. A server that rejects 0-RTT would also have to skip undecryptable
+//     early records (4.2.10).
+//   - HelloRetryRequest (a client offering only other groups gets handshake_failure), client
+//     authentication (a CertificateRequest gets unexpected_message), X.509 certificates,
+//     other suites/groups/signature schemes, record padding policy, an exporter API
+//     (exporter_master is derived but not exposed), the middlebox-compatibility mode (D.4).
 #pragma once
 
 #include <array>
@@ -95,6 +107,10 @@ using TlsEvent = std::variant<HandshakeDone, Alert, Closed, MessageSent, Message
 
 class TlsConnection {
  public:
+  /// Records sent under one application key before we update it ourselves (RFC 8446 5.5
+  /// allows 2^24.5 full-size records for AES-GCM).
+  static constexpr uint64_t kRecordsPerKey = uint64_t{1} << 24;
+
   enum class State {
     Idle,  // client before start()
     ClientWaitServerHello,

@@ -1,7 +1,6 @@
 // TlsConnection: a client and a server exchanging bytes in memory.
 #include <doctest/doctest.h>
 
-#include <regex>
 #include <sstream>
 
 #include "megzawicol/core/rng.hpp"
@@ -458,6 +457,31 @@ TEST_CASE("ClientHello negotiation failures") {
     s.handle_transport(hello([](ClientHello&) {}));
     CHECK(s.state() == State::ServerWaitClientFinished);
   }
+  SUBCASE("the legacy_session_id is echoed") {
+    SeededRandom rng(1);
+    TlsConnection s(server_config(), rng);
+    s.handle_transport(hello([](ClientHello& ch) { ch.legacy_session_id = Bytes(32, 0x77); }));
+    REQUIRE(s.state() == State::ServerWaitClientFinished);
+    const Bytes out = s.take_transport();
+    auto sh = decode_server_hello(ByteView(out).subspan(5 + 4, parse_record_header(out.data()).length - 4));
+    REQUIRE(sh.ok());
+    CHECK(sh->legacy_session_id_echo == Bytes(32, 0x77));
+  }
+  SUBCASE("RFC 8448's ClientHello (no ed25519 and no raw public key) -> handshake_failure") {
+    CHECK(alert_from_server(rfc("client_hello_record")) == AlertDescription::handshake_failure);
+  }
+  SUBCASE("a message after the ClientHello in the same record -> unexpected_message") {
+    // The ClientHello precedes a key change, so it must end its record (RFC 8446 5.1).
+    Bytes rec = hello([](ClientHello&) {});
+    const Bytes fin = encode(Finished{Bytes(32, 0)});
+    rec.insert(rec.end(), fin.begin(), fin.end());
+    store_be16(rec.data() + 3, static_cast<uint16_t>(rec.size() - 5));
+    SeededRandom rng(1);
+    TlsConnection s(server_config(), rng);
+    s.handle_transport(rec);
+    CHECK(s.state() == State::Failed);
+    CHECK(s.error().find("spans a key change") != std::string::npos);
+  }
   SUBCASE("unsupported group -> handshake_failure") {
     CHECK(alert_from_server(hello([](ClientHello& ch) {
             ch.supported_groups = {0x0017};
@@ -612,11 +636,20 @@ TEST_CASE("keylog lines are well formed and agree between the two ends") {
   std::istringstream in(c);
   std::string line;
   std::vector<std::string> labels;
-  const std::regex re("^(CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_0|"
-                      "SERVER_TRAFFIC_SECRET_0) [0-9a-f]{64} [0-9a-f]{64}$");
+  auto lower_hex64 = [](const std::string& f) {
+    return f.size() == 64 && std::all_of(f.begin(), f.end(), [](char ch) {
+             return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+           });
+  };
   while (std::getline(in, line)) {
-    CHECK_MESSAGE(std::regex_match(line, re), line);
-    labels.push_back(line.substr(0, line.find(' ')));
+    std::istringstream fields(line);
+    std::string label, random, secret, extra;
+    fields >> label >> random >> secret;
+    CHECK_MESSAGE(lower_hex64(random), line);
+    CHECK_MESSAGE(lower_hex64(secret), line);
+    CHECK_FALSE(static_cast<bool>(fields >> extra));
+    CHECK(line == label + " " + random + " " + secret);  // single spaces, nothing else
+    labels.push_back(label);
   }
   CHECK(labels == std::vector<std::string>{"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
                                            "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"});
