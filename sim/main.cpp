@@ -2,6 +2,8 @@
 //
 //   megzawicol run FILE [--set PATH=VALUE]... [--seed N] [--out DIR] [--until T] [--quiet] [--verbose]
 //   megzawicol validate FILE [--set PATH=VALUE]...
+//   megzawicol trace summary|filter|diff ...   (inspect a run's traces; see inspect/cli.hpp)
+//   megzawicol plot DIR [--out PLOTDIR]
 //
 // Exit status: 0 success, 1 run-time failure (e.g. an output file cannot be written),
 // 2 bad input (usage, or an invalid scenario: nothing is written then).
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "megzawicol/inspect/cli.hpp"
 #include "megzawicol/scenario/scenario.hpp"
 #include "megzawicol/sim/simulation.hpp"
 
@@ -30,6 +33,10 @@ void print_usage(std::ostream& os) {
         "Usage:\n"
         "  megzawicol run FILE [options]        run a scenario, write traces to --out DIR\n"
         "  megzawicol validate FILE [options]   check a scenario and exit\n"
+        "  megzawicol trace summary DIR         what happened in a run (--json for JSON)\n"
+        "  megzawicol trace filter DIR [opts]   the events matching --node/--layer/--event/--from/--to/--grep\n"
+        "  megzawicol trace diff DIR1 DIR2      the first event where two runs differ\n"
+        "  megzawicol plot DIR [--out PLOTDIR]  SVG plots of a run's TCP flows and throughput\n"
         "  megzawicol COMMAND --help            options of a command\n"
         "  megzawicol --version\n\n"
         "Exit status: 0 success, 1 run-time failure, 2 bad input (usage or scenario).\n";
@@ -143,6 +150,8 @@ int main(int argc, char** argv) {
   }
   const std::string cmd = args[0];
   args.erase(args.begin());
+  if (cmd == "trace") return inspect::trace_command(args, std::cout, std::cerr);
+  if (cmd == "plot") return inspect::plot_command(args, std::cout, std::cerr);
   try {
     if (cmd == "run") return cmd_run(args);
     if (cmd == "validate") return cmd_validate(args);
