@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "megzawicol/core/bytes.hpp"
 #include "megzawicol/scenario/scenario.hpp"
 
 namespace mz::scenario {
@@ -519,7 +520,7 @@ Scenario Loader::load(const json& doc) {
 
   if (auto it = doc.find("trace"); it != doc.end()) {
     expect_object(*it, "trace");
-    check_keys(*it, "trace", {"log", "jsonl", "pcap", "summary", "l1_bits"});
+    check_keys(*it, "trace", {"log", "jsonl", "pcap", "summary", "l1_bits", "keylog"});
     auto flag = [&](const char* key, bool& out) {
       if (auto f = it->find(key); f != it->end()) out = get_bool(*f, join_path("trace", key));
     };
@@ -528,6 +529,7 @@ Scenario Loader::load(const json& doc) {
     flag("pcap", sc_.trace.pcap);
     flag("summary", sc_.trace.summary);
     flag("l1_bits", sc_.trace.l1_bits);
+    flag("keylog", sc_.trace.keylog);
   }
 
   const json& nodes = require(doc, "", "nodes");
@@ -999,17 +1001,21 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
     check_keys(j, path, {"kind", "name", "node", "start", "target", "max_ttl", "probes", "timeout"});
   else if (kind == "bulk")
     check_keys(j, path, {"kind", "name", "node", "start", "target", "port", "bytes", "duration", "transport"});
+  else if (kind == "http")
+    check_keys(j, path, {"kind", "name", "node", "start", "target", "port", "message", "file", "requests",
+                         "connections", "keep_alive", "timeout", "tls", "transport"});
   else
     check_keys(j, path, {"kind", "name", "node", "start", "target", "count", "interval", "size", "timeout", "df"});
   kind = "ping";
   if (auto it = j.find("kind"); it != j.end()) {
     kind = get_string(*it, path + ".kind");
-    if (kind != "ping" && kind != "udp" && kind != "traceroute" && kind != "bulk")
-      fail(path + ".kind", "must be one of \"ping\", \"udp\", \"traceroute\", \"bulk\", got " + quote(kind));
+    if (kind != "ping" && kind != "udp" && kind != "traceroute" && kind != "bulk" && kind != "http")
+      fail(path + ".kind", "must be one of \"ping\", \"udp\", \"traceroute\", \"bulk\", \"http\", got " + quote(kind));
   }
   app.kind = kind == "udp"          ? AppKind::Udp
              : kind == "traceroute" ? AppKind::Traceroute
              : kind == "bulk"       ? AppKind::Bulk
+             : kind == "http"       ? AppKind::Http
                                     : AppKind::Ping;
   app.transport = sc_.transport;
   if (app.kind == AppKind::Bulk) {
@@ -1022,6 +1028,58 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
       if (app.bytes == 0) fail(path + ".bytes", "must be > 0, got " + it->dump());
     }
     if (auto it = j.find("duration"); it != j.end()) app.send_for = get_duration_min(*it, path + ".duration", true);
+    if (auto it = j.find("transport"); it != j.end()) load_transport(*it, path + ".transport", app.transport);
+  }
+  if (app.kind == AppKind::Http) {
+    app.port = 65432;
+    app.timeout = Duration::seconds(30);
+    if (auto it = j.find("port"); it != j.end())
+      app.port = static_cast<uint16_t>(get_int_in(*it, path + ".port", 1, 65535));
+    if (auto it = j.find("message"); it != j.end()) {
+      if (j.contains("file")) fail(path + ".message", "give either \"message\" or \"file\", not both");
+      app.message = get_string(*it, path + ".message");
+    }
+    if (auto it = j.find("file"); it != j.end()) {
+      const std::string f = get_string(*it, path + ".file");
+      std::filesystem::path fp(f);
+      if (fp.is_relative()) fp = std::filesystem::path(source_).parent_path() / fp;
+      std::FILE* fh = std::fopen(fp.string().c_str(), "rb");
+      if (!fh) fail(path + ".file", "cannot open " + quote(fp.string()) + ": " + std::strerror(errno));
+      std::string text;
+      char buf[4096];
+      for (size_t n; (n = std::fread(buf, 1, sizeof buf, fh)) > 0;) {
+        text.append(buf, n);
+        if (text.size() > (1u << 20)) {
+          std::fclose(fh);
+          fail(path + ".file", quote(fp.string()) + " is larger than 1 MiB");
+        }
+      }
+      std::fclose(fh);
+      app.message = std::move(text);
+    }
+    if (auto it = j.find("requests"); it != j.end())
+      app.requests = static_cast<uint32_t>(get_int_in(*it, path + ".requests", 1, 100000));
+    if (auto it = j.find("connections"); it != j.end())
+      app.connections = static_cast<uint32_t>(get_int_in(*it, path + ".connections", 1, 10000));
+    if (auto it = j.find("keep_alive"); it != j.end()) app.keep_alive = get_bool(*it, path + ".keep_alive");
+    if (auto it = j.find("tls"); it != j.end()) {
+      const std::string tp = path + ".tls";
+      expect_object(*it, tp);
+      check_keys(*it, tp, {"server_key", "pinned_key"});
+      auto key = [&](const char* k) -> std::optional<std::array<uint8_t, 32>> {
+        auto f = it->find(k);
+        if (f == it->end()) return std::nullopt;
+        const std::string h = get_string(*f, join_path(tp, k));
+        mz::Bytes b;
+        if (!mz::from_hex(h, b) || b.size() != 32)
+          fail(join_path(tp, k), "must be 32 bytes in hex (64 hex digits), got " + quote(h));
+        std::array<uint8_t, 32> a{};
+        std::copy(b.begin(), b.end(), a.begin());
+        return a;
+      };
+      app.server_key = key("server_key");
+      app.pinned_key = key("pinned_key");
+    }
     if (auto it = j.find("transport"); it != j.end()) load_transport(*it, path + ".transport", app.transport);
   }
   if (app.kind == AppKind::Udp) {  // udp's own defaults

@@ -1,6 +1,8 @@
 #include "megzawicol/sim/simulation.hpp"
 
 #include <cstdio>
+#include <fcntl.h>
+#include <unistd.h>
 #include <deque>
 #include <filesystem>
 #include <iostream>
@@ -13,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "megzawicol/app/bulk.hpp"
+#include "megzawicol/app/http_app.hpp"
 #include "megzawicol/app/ping.hpp"
 #include "megzawicol/app/traceroute.hpp"
 #include "megzawicol/app/udp_flow.hpp"
@@ -165,7 +168,72 @@ struct Simulation::Impl {
   void compute_routes();
   const std::string& node_name(size_t n) const { return sc.nodes[n].name; }
   void flush_console(size_t n);
+  void add_http(const scenario::App& a, NodeSlot& client);
+  app::KeylogSink keylog_sink();
+
+  std::map<std::pair<size_t, uint16_t>, app::HttpServerApp*> http_servers;  // (node, port)
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> keylog{nullptr, &std::fclose};
 };
+
+app::KeylogSink Simulation::Impl::keylog_sink() {
+  if (!has_files || !sc.trace.keylog) return {};
+  if (!keylog) {
+    const std::string path = (std::filesystem::path(opts.out_dir) / "keylog.txt").string();
+    // Secrets: owner-only from the start (no window where the file is world-readable).
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) throw std::runtime_error(path + ": cannot create file");
+    keylog.reset(::fdopen(fd, "wb"));
+  }
+  return [this](const std::string& lines) {
+    std::fwrite(lines.data(), 1, lines.size(), keylog.get());
+    std::fflush(keylog.get());
+  };
+}
+
+void Simulation::Impl::add_http(const scenario::App& a, NodeSlot& client) {
+  // The server runs on the node that owns the target address; one per (node, port).
+  size_t server_node = nodes.size();
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].host && nodes[i].host->has_address(a.target)) server_node = i;
+  std::array<uint8_t, 32> server_key{};
+  if (a.server_key) {
+    server_key = *a.server_key;
+  } else {
+    Rng kr = Rng::stream(sc.seed, "tls-server-key:" + (server_node < nodes.size() ? node_name(server_node) : a.target.to_string()));
+    kr.fill(server_key.data(), server_key.size());
+  }
+  if (server_node < nodes.size()) {
+    auto key = std::make_pair(server_node, a.port);
+    if (!http_servers.count(key)) {
+      app::HttpServerConfig scfg;
+      scfg.name = a.name + "-server";
+      scfg.port = a.port;
+      scfg.server_key = server_key;
+      scfg.rng_seed = Rng::stream(sc.seed, "http-server:" + node_name(server_node)).next_u64();
+      scfg.tcp = tcp_config(a.transport);
+      scfg.keylog = keylog_sink();
+      auto srv = std::make_unique<app::HttpServerApp>(scfg);
+      http_servers[key] = srv.get();
+      nodes[server_node].host->add_app(std::move(srv));
+    }
+  }
+  app::HttpClientConfig ccfg;
+  ccfg.name = a.name;
+  ccfg.target = a.target;
+  ccfg.host_header = server_node < nodes.size() ? node_name(server_node) : a.target.to_string();
+  ccfg.port = a.port;
+  ccfg.message = a.message;
+  ccfg.requests = a.requests;
+  ccfg.connections = a.connections;
+  ccfg.keep_alive = a.keep_alive;
+  ccfg.start = a.start;
+  ccfg.timeout = a.timeout;
+  ccfg.pinned_server_key = a.pinned_key ? *a.pinned_key : l6::ed25519_public(server_key);
+  ccfg.rng_seed = Rng::stream(sc.seed, "http:" + a.name).next_u64();
+  ccfg.tcp = tcp_config(a.transport);
+  ccfg.keylog = keylog_sink();
+  client.host->add_app(std::make_unique<app::HttpClientApp>(ccfg));
+}
 
 void Simulation::Impl::build() {
   namespace fs = std::filesystem;
@@ -313,6 +381,8 @@ void Simulation::Impl::build() {
       tc.timeout = a.timeout;
       tc.start = a.start;
       slot.host->add_app(std::make_unique<app::Traceroute>(tc));
+    } else if (a.kind == scenario::AppKind::Http) {
+      add_http(a, slot);
     } else if (a.kind == scenario::AppKind::Bulk) {
       app::BulkConfig bc;
       bc.name = a.name;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -70,7 +71,7 @@ struct Link {
   LinkDirection b_to_a;          // ... and "b_to_a": {...}
 };
 
-enum class AppKind { Ping, Udp, Traceroute, Bulk };
+enum class AppKind { Ping, Udp, Traceroute, Bulk, Http };
 
 /// TCP settings: "transport" at the top level (for every TCP app), overridden per app.
 struct TransportOptions {
@@ -115,6 +116,13 @@ struct App {
   uint64_t bytes = 1'000'000;    // "bytes": "10MB"
   Duration send_for = Duration::zero();  // "duration": send for this long instead of a byte count
   TransportOptions transport;    // the scenario's "transport", then the app's own "transport"
+  // http: the seed's story (HTTP POST over TLS 1.3 over the session layer over TCP)
+  std::string message = "Hello, server!";   // "message", or the contents of "file"
+  uint32_t requests = 1;                    // per connection
+  uint32_t connections = 1;                 // > 1: reconnect and resume the session
+  bool keep_alive = true;
+  std::optional<std::array<uint8_t, 32>> server_key;   // "tls": {"server_key": hex}: Ed25519 seed
+  std::optional<std::array<uint8_t, 32>> pinned_key;   // "tls": {"pinned_key": hex}: what the client expects
 };
 
 /// "events": [{"at": "5s", "link": "r1:eth1-r2:eth0", "action": "down"}]
@@ -136,6 +144,7 @@ struct TraceOptions {
   bool pcap = true;              // <node>-<iface>.pcap
   bool summary = true;           // summary.json
   bool l1_bits = false;          // trace the first line bits of each frame at L1
+  bool keylog = false;           // keylog.txt (TLS secrets, NSS format, owner-only), for Wireshark
 };
 
 struct Scenario {

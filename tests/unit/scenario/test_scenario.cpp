@@ -205,7 +205,7 @@ TEST_CASE("broken scenarios report FILE: PATH: problem") {
       {doc(kTwo + R"(, "apps": [{"node": "a", "target": "zz"}])"), R"(apps[0].target: unknown node or address "zz")"},
       {doc(kTwo + R"(, "apps": [{"node": "q", "target": "b"}])"), R"(apps[0].node: unknown node "q" (known: a, b))"},
       {doc(kTwo + R"(, "apps": [{"node": "a"}])"), R"(apps[0]: missing required key "target")"},
-      {two_with_app(R"("kind": "http")"), R"(apps[0].kind: must be one of "ping", "udp", "traceroute", "bulk", got "http")"},
+      {two_with_app(R"("kind": "http2")"), R"(apps[0].kind: must be one of "ping", "udp", "traceroute", "bulk", "http", got "http2")"},
       {two_with_app(R"("count": 0)"), "apps[0].count: must be >= 1, got 0"},
       {two_with_app(R"("size": 65508)"), "apps[0].size: must be <= 65507, got 65508"},
       {two_with_app(R"("size": "64KiB")"), R"(apps[0].size: must be <= 65507, got "64KiB")"},
@@ -479,7 +479,7 @@ TEST_CASE("--set overrides") {
     CHECK(s.trace.l1_bits);
     CHECK(error_of(doc(kTwo), {"apps[1].count=2"}) == kSrc + ": --set apps[1].count=2: apps[1]: no such element (apps has 0)");
     CHECK(error_of(doc(kTwo), {"trace.colour.x=1"}) ==
-          kSrc + ": trace.colour: unknown key (expected one of: log, jsonl, pcap, summary, l1_bits)");
+          kSrc + ": trace.colour: unknown key (expected one of: log, jsonl, pcap, summary, l1_bits, keylog)");
   }
   SUBCASE("errors name the override") {
     CHECK(error_of(text, {"links[5].loss=0.1"}) == kSrc + ": --set links[5].loss=0.1: links[5]: no such element (links has 1)");

@@ -239,7 +239,7 @@ TEST_CASE("scenario validation of udp and traceroute apps") {
   CHECK(err(R"({"kind": "traceroute", "node": "a", "target": "b", "count": 3})").find("t.json: apps[0].count: unknown key") == 0);
   CHECK(err(R"({"kind": "ping", "node": "a", "target": "b", "port": 3})").find("t.json: apps[0].port: unknown key") == 0);
   CHECK(err(R"({"kind": "tcp", "node": "a", "target": "b"})") ==
-        "t.json: apps[0].kind: must be one of \"ping\", \"udp\", \"traceroute\", \"bulk\", got \"tcp\"");
+        "t.json: apps[0].kind: must be one of \"ping\", \"udp\", \"traceroute\", \"bulk\", \"http\", got \"tcp\"");
 
   const auto sc = scenario::load_scenario_text(
       two_hosts(R"("delay": "1ms")", R"({"kind": "udp", "node": "a", "target": "b", "rate": "1Mbps"},
