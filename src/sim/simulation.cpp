@@ -814,10 +814,18 @@ nlohmann::ordered_json to_json(const stack::HostCounters& c) {
           {"l4",
            {{"udp_in", c.udp_in},
             {"udp_out", c.udp_out},
+            {"tcp_in", c.tcp_in},
+            {"tcp_out", c.tcp_out},
+            {"tcp_rst_out", c.tcp_rst_out},
+            {"tcp_connections_opened", c.tcp_conns_opened},
+            {"tcp_connections_accepted", c.tcp_conns_accepted},
             {"dropped",
              {{"udp_checksum", c.drop_udp_checksum},
               {"udp_malformed", c.drop_udp_malformed},
-              {"udp_port_unreachable", c.udp_port_unreachable}}}}}};
+              {"udp_port_unreachable", c.udp_port_unreachable},
+              {"tcp_checksum", c.drop_tcp_checksum},
+              {"tcp_malformed", c.drop_tcp_malformed},
+              {"tcp_backlog", c.drop_tcp_backlog}}}}}};
 }
 
 }  // namespace
