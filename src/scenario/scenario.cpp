@@ -1029,6 +1029,12 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
     }
     if (auto it = j.find("duration"); it != j.end()) app.send_for = get_duration_min(*it, path + ".duration", true);
     if (auto it = j.find("transport"); it != j.end()) load_transport(*it, path + ".transport", app.transport);
+    for (size_t q = 0; q < sc_.apps.size(); ++q) {
+      const App& o = sc_.apps[q];
+      if ((o.kind == AppKind::Bulk || o.kind == AppKind::Http) && o.target == app.target && o.port == app.port)
+        fail(path + ".port", "TCP port " + std::to_string(app.port) + " on " + app.target.to_string() +
+                                 " already has a receiver (" + index_path("apps", q) + "); a bulk receiver takes one transfer");
+    }
   }
   if (app.kind == AppKind::Http) {
     app.port = 65432;
