@@ -8,7 +8,6 @@ using trace::Layer;
 
 namespace {
 
-std::string hex(ByteView b) { return to_hex(b); }
 
 std::string tls_event_text(const l6::TlsEvent& ev) {
   if (auto* m = std::get_if<l6::MessageSent>(&ev))
