@@ -4,6 +4,7 @@
 //   megzawicol validate FILE [--set PATH=VALUE]...
 //   megzawicol trace summary|filter|diff ...   (inspect a run's traces; see inspect/cli.hpp)
 //   megzawicol plot DIR [--out PLOTDIR]
+//   megzawicol report DIR [--out FILE]
 //
 // Exit status: 0 success, 1 run-time failure (e.g. an output file cannot be written),
 // 2 bad input (usage, or an invalid scenario: nothing is written then).
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "megzawicol/inspect/cli.hpp"
+#include "megzawicol/report/html.hpp"
 #include "megzawicol/scenario/scenario.hpp"
 #include "megzawicol/sim/simulation.hpp"
 
@@ -37,6 +39,7 @@ void print_usage(std::ostream& os) {
         "  megzawicol trace filter DIR [opts]   the events matching --node/--layer/--event/--from/--to/--grep\n"
         "  megzawicol trace diff DIR1 DIR2      the first event where two runs differ\n"
         "  megzawicol plot DIR [--out PLOTDIR]  SVG plots of a run's TCP flows and throughput\n"
+        "  megzawicol report DIR [--out FILE]   the run as a ladder diagram in one HTML file\n"
         "  megzawicol COMMAND --help            options of a command\n"
         "  megzawicol --version\n\n"
         "Exit status: 0 success, 1 run-time failure, 2 bad input (usage or scenario).\n";
@@ -152,6 +155,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (cmd == "trace") return inspect::trace_command(args, std::cout, std::cerr);
   if (cmd == "plot") return inspect::plot_command(args, std::cout, std::cerr);
+  if (cmd == "report") return report::report_command(args, std::cout, std::cerr);
   try {
     if (cmd == "run") return cmd_run(args);
     if (cmd == "validate") return cmd_validate(args);

@@ -43,6 +43,7 @@ bool Scheduler::is_pending(EventId id) const {
 }
 
 bool Scheduler::step(Time limit) {
+  if (event_limit_reached()) return false;
   while (!heap_.empty()) {
     const Entry top = heap_.front();
     const Slot& s = slots_[top.slot];

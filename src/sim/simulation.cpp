@@ -718,7 +718,11 @@ void Simulation::run() {
     if (m.nodes[i].host) m.nodes[i].host->start(Time::zero());
     m.drain(i);
   }
+  m.sched.set_event_limit(m.opts.max_events);
   m.sched.run_until(end);
+  if (m.sched.event_limit_reached())
+    m.trace(m.sched.now(), "-", Layer::Sim, "watchdog",
+            "watchdog: stopped after " + std::to_string(m.sched.executed()) + " events (limit reached)");
   const Time stop = m.sched.pending() ? end : m.sched.last_event_time();
   m.trace(stop, "-", Layer::Sim, "end",
           "simulation ended at " + format_time(stop) + " s after " + std::to_string(m.sched.executed()) + " events" +
@@ -741,6 +745,7 @@ Time Simulation::now() const {
   return impl_->sched.pending() ? impl_->sched.now() : impl_->sched.last_event_time();
 }
 uint64_t Simulation::events_executed() const { return impl_->sched.executed(); }
+bool Simulation::watchdog_fired() const { return impl_->sched.event_limit_reached(); }
 
 stack::Host& Simulation::host(const std::string& name) {
   auto it = impl_->node_index.find(name);

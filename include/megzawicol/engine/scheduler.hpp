@@ -47,6 +47,9 @@ class Scheduler {
   /// Time of the last event run (zero before any).
   Time last_event_time() const { return last_; }
   size_t pending() const { return live_; }
+  /// A watchdog: run() and run_until() stop after this many events in total (0: no limit).
+  void set_event_limit(uint64_t n) { limit_ = n; }
+  bool event_limit_reached() const { return limit_ != 0 && executed_ >= limit_; }
   uint64_t executed() const { return executed_; }
 
  private:
@@ -74,6 +77,7 @@ class Scheduler {
   Time last_{};
   uint64_t seq_ = 0;
   uint64_t executed_ = 0;
+  uint64_t limit_ = 0;
   size_t live_ = 0;
   bool stopped_ = false;
 };

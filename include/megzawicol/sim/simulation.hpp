@@ -26,6 +26,7 @@ struct RunOptions {
   std::optional<Time> until;         // overrides the scenario's duration
   bool echo_trace = false;           // also print trace.log lines on the console
   std::ostream* console = nullptr;   // application output (ping lines); null: discard
+  uint64_t max_events = 0;           // watchdog: stop after this many events (0: none)
 };
 
 /// Counters of one direction of one link.
@@ -58,6 +59,8 @@ class Simulation {
 
   Time now() const;
   uint64_t events_executed() const;
+  /// True if the run stopped on RunOptions::max_events rather than by itself or at its end.
+  bool watchdog_fired() const;
   stack::Host& host(const std::string& name);
   const stack::Host& host(const std::string& name) const;
   const stack::Switch& switch_node(const std::string& name) const;

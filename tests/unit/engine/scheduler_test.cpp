@@ -102,3 +102,14 @@ TEST_CASE("hold model: random self-rescheduling keeps a total order and the pend
   CHECK(monotonic);
   CHECK(s.executed() == K + 20000);
 }
+
+TEST_CASE("the event limit stops a run that would never end") {
+  Scheduler s;
+  std::function<void()> tick = [&] { s.schedule_in(Duration{1}, tick); };
+  s.schedule_at(Time{0}, tick);
+  s.set_event_limit(1000);
+  s.run();
+  CHECK(s.event_limit_reached());
+  CHECK(s.executed() == 1000);
+  CHECK(s.pending() == 1);
+}
