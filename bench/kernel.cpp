@@ -1,0 +1,73 @@
+// The kernel "hold" model: K events pending; each event, when it runs, schedules one more
+// at now + U[1, 1999] ns (a seeded stream), so the queue stays at K. Events per second of
+// wall time, at K = 1,000 and K = 100,000, against the issue's ns-3 3.37 figures (its best
+// scheduler on this kind of machine).
+#include <cstdio>
+
+#include "bench.hpp"
+#include "megzawicol/core/rng.hpp"
+#include "megzawicol/engine/scheduler.hpp"
+
+namespace mzb {
+namespace {
+
+struct Hold {
+  mz::engine::Scheduler sched;
+  mz::Rng rng{42};
+  uint64_t budget = 0;  // events still to run after the initial K
+
+  void fire() {
+    if (budget == 0) {
+      sched.stop();
+      return;
+    }
+    --budget;
+    sched.schedule_in(mz::Duration::nanos(static_cast<int64_t>(rng.uniform_int(1, 1999))), [this] { fire(); });
+  }
+};
+
+/// Events per second for one run: K initial events (not timed), then `events` timed ones.
+double hold_once(size_t k, uint64_t events) {
+  Hold h;
+  for (size_t i = 0; i < k; ++i)
+    h.sched.schedule_in(mz::Duration::nanos(static_cast<int64_t>(h.rng.uniform_int(1, 1999))), [&h] { h.fire(); });
+  h.budget = events;
+  const uint64_t before = h.sched.executed();
+  const auto t0 = Clock::now();
+  h.sched.run();
+  const auto t1 = Clock::now();
+  const uint64_t ran = h.sched.executed() - before;
+  if (h.sched.pending() != k) std::fprintf(stderr, "hold: %zu pending, expected %zu\n", h.sched.pending(), k);
+  return static_cast<double>(ran) / seconds_between(t0, t1);
+}
+
+}  // namespace
+
+void bench_kernel(const Options& o, Rows& rows) {
+  struct Case {
+    size_t k;
+    double ns3;  // events/s, ns-3 3.37 best scheduler (from the issue)
+  };
+  const Case cases[] = {{1'000, 7.4e6}, {100'000, 3.2e6}};
+  const uint64_t events = o.quick ? 500'000 : 5'000'000;
+  for (const Case& c : cases) {
+    std::fprintf(stderr, "  kernel hold K=%zu ...\n", c.k);
+    hold_once(c.k, events / 10);  // warm-up
+    Row r;
+    r.group = "kernel";
+    r.name = "hold model, K = " + std::to_string(c.k);
+    r.unit = "M events/s";
+    for (int i = 0; i < o.reps; ++i) r.runs.push_back(hold_once(c.k, events) / 1e6);
+    r.value = median(r.runs);
+    r.reference = c.ns3 / 1e6;
+    r.reference_label = "ns-3 3.37";
+    char note[96];
+    std::snprintf(note, sizeof note, "%.1f M events per run, U[1,1999] ns", static_cast<double>(events) / 1e6);
+    r.note = note;
+    r.extra["k"] = c.k;
+    r.extra["events_per_run"] = events;
+    rows.push_back(std::move(r));
+  }
+}
+
+}  // namespace mzb
