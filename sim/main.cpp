@@ -4,18 +4,24 @@
 //   megzawicol validate FILE [--set PATH=VALUE]...
 //   megzawicol trace summary|filter|diff ...   (inspect a run's traces; see inspect/cli.hpp)
 //   megzawicol plot DIR [--out PLOTDIR]
+//   megzawicol server [--listen ADDR:PORT] ...   (socket mode: see io/socket_mode.hpp)
+//   megzawicol client [--connect ADDR:PORT] ...
 //   megzawicol report DIR [--out FILE]
 //
 // Exit status: 0 success, 1 run-time failure (e.g. an output file cannot be written),
 // 2 bad input (usage, or an invalid scenario: nothing is written then).
 #include <boost/program_options.hpp>
 
+#include <array>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "megzawicol/inspect/cli.hpp"
+#include "megzawicol/io/socket_mode.hpp"
 #include "megzawicol/report/html.hpp"
 #include "megzawicol/scenario/scenario.hpp"
 #include "megzawicol/sim/simulation.hpp"
@@ -39,6 +45,8 @@ void print_usage(std::ostream& os) {
         "  megzawicol trace filter DIR [opts]   the events matching --node/--layer/--event/--from/--to/--grep\n"
         "  megzawicol trace diff DIR1 DIR2      the first event where two runs differ\n"
         "  megzawicol plot DIR [--out PLOTDIR]  SVG plots of a run's TCP flows and throughput\n"
+        "  megzawicol server [options]          socket mode: serve the stack on a real TCP port\n"
+        "  megzawicol client [options]          socket mode: one HTTPS-like exchange with a server\n"
         "  megzawicol report DIR [--out FILE]   the run as a ladder diagram in one HTML file\n"
         "  megzawicol COMMAND --help            options of a command\n"
         "  megzawicol --version\n\n"
@@ -139,6 +147,140 @@ int cmd_run(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// ---- socket mode
+
+std::array<uint8_t, 32> parse_key(const std::string& opt, const std::string& hex) {
+  Bytes b;
+  if (!from_hex(hex, b) || b.size() != 32) throw po::error(opt + ": expected 64 hex digits (32 bytes)");
+  std::array<uint8_t, 32> k{};
+  std::copy(b.begin(), b.end(), k.begin());
+  return k;
+}
+
+Duration parse_dur(const std::string& opt, const std::string& v) {
+  try {
+    return scenario::parse_duration(v);
+  } catch (const std::exception& e) {
+    throw po::error(opt + ": " + e.what() + ": \"" + v + "\"");
+  }
+}
+
+struct CommonArgs {
+  double loss = 0, ber = 0;
+  uint32_t mtu = 1500;
+  std::string delay, seed, client_addr = "192.168.1.10/24", server_addr = "192.168.1.20/24";
+  bool quiet = false, keylog = false, help = false;
+  std::string out;
+};
+
+void add_common(po::options_description& d, CommonArgs& a) {
+  d.add_options()("loss", po::value(&a.loss), "probability of dropping each frame we send (0..1)")(
+      "ber", po::value(&a.ber), "bit error rate on the line bits we send")(
+      "mtu", po::value(&a.mtu), "IP MTU of the virtual interface (both ends should use the same; default 1500)")(
+      "delay", po::value(&a.delay), "hold every frame this long before writing it (e.g. 20ms)")(
+      "seed", po::value(&a.seed), "seed for --loss/--ber (default: from the OS RNG)")(
+      "client-addr", po::value(&a.client_addr), "virtual client address (default 192.168.1.10/24)")(
+      "server-addr", po::value(&a.server_addr), "virtual server address (default 192.168.1.20/24)")(
+      "quiet,q", po::bool_switch(&a.quiet), "no per-layer lines, only the [Client]/[Server] lines")(
+      "out,o", po::value(&a.out), "write trace.log, trace.jsonl and a pcap of the virtual interface here")(
+      "keylog", po::bool_switch(&a.keylog), "with --out: also write keylog.txt (TLS secrets, mode 0600)")(
+      "help,h", po::bool_switch(&a.help), "show this help");
+}
+
+void fill_common(const CommonArgs& a, io::CommonOptions& o) {
+  if (!(a.loss >= 0 && a.loss <= 1)) throw po::error("--loss: must be in [0, 1]");
+  if (!(a.ber >= 0 && a.ber <= 1)) throw po::error("--ber: must be in [0, 1]");
+  if (a.mtu < 576 || a.mtu > 9000) throw po::error("--mtu: must be in 576..9000");
+  o.link.loss = a.loss;
+  o.link.ber = a.ber;
+  o.link.mtu = a.mtu;
+  if (!a.delay.empty()) o.link.delay = parse_dur("--delay", a.delay);
+  if (!a.seed.empty()) {
+    try {
+      o.link.seed = std::stoull(a.seed);
+    } catch (const std::exception&) {
+      throw po::error("--seed: not a number: \"" + a.seed + "\"");
+    }
+  }
+  auto cidr = [](const char* opt, const std::string& v) {
+    auto c = Ipv4Cidr::parse(v);
+    if (!c) throw po::error(std::string(opt) + ": not ADDRESS/PREFIX: \"" + v + "\"");
+    return *c;
+  };
+  o.client_addr = cidr("--client-addr", a.client_addr);
+  o.server_addr = cidr("--server-addr", a.server_addr);
+  o.quiet = a.quiet;
+  o.out_dir = a.out;
+  o.keylog = a.keylog;
+  if (a.keylog && a.out.empty()) throw po::error("--keylog needs --out DIR");
+}
+
+constexpr const char* kSocketExits =
+    "\nExit status: 0 ok, 1 failure, 2 bad usage, 3 connection refused, 4 TLS handshake\n"
+    "failure (e.g. pinned key mismatch), 5 timeout, 6 echoed message differs.\n";
+
+int cmd_server(const std::vector<std::string>& args) {
+  CommonArgs c;
+  io::ServerOptions o;
+  std::string idle = "30s", key;
+  po::options_description d("Server options");
+  d.add_options()("listen", po::value(&o.listen), "ADDRESS:PORT to listen on (default 127.0.0.1:65432; port 0: any)")(
+      "max-clients", po::value(&o.max_clients), "refuse connections beyond this many (default 256)")(
+      "idle-timeout", po::value(&idle), "close a connection silent this long (default 30s)")(
+      "key", po::value(&key), "Ed25519 private key, 64 hex digits (default: the built-in demo key)");
+  add_common(d, c);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(d).run(), vm);
+  po::notify(vm);
+  if (c.help) {
+    std::cout << "Usage: megzawicol server [options]\n\nServes the HTTP echo over TLS over the whole simulated "
+                 "stack on a real TCP socket,\none virtual host per client, until SIGINT or SIGTERM.\n\n"
+              << d << kSocketExits;
+    return kExitOk;
+  }
+  fill_common(c, o);
+  o.idle_timeout = parse_dur("--idle-timeout", idle);
+  if (!key.empty()) o.key = parse_key("--key", key);
+  if (o.max_clients == 0) throw po::error("--max-clients: must be at least 1");
+  return io::run_server(o);
+}
+
+int cmd_client(const std::vector<std::string>& args) {
+  CommonArgs c;
+  io::ClientOptions o;
+  std::string timeout = "30s", pin, message, file;
+  po::options_description d("Client options");
+  d.add_options()("connect", po::value(&o.connect), "server ADDRESS:PORT (default 127.0.0.1:65432)")(
+      "message", po::value(&message), "the message to send (default \"Hello, server!\")")(
+      "file", po::value(&file), "send this file's content as the message")(
+      "count", po::value(&o.count), "requests on the connection (default 1)")(
+      "timeout", po::value(&timeout), "give up after this long without an answer (default 30s)")(
+      "pin", po::value(&pin), "the server's Ed25519 public key, 64 hex digits (default: the demo key's)")(
+      "tamper", po::bool_switch(&o.tamper), "test aid: corrupt the first TLS record after the handshake");
+  add_common(d, c);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(d).run(), vm);
+  po::notify(vm);
+  if (c.help) {
+    std::cout << "Usage: megzawicol client [options]\n\nConnects to a megzawicol server, runs the TLS 1.3 "
+                 "handshake, POSTs the message\nthrough all seven layers, checks the echo and exits.\n\n"
+              << d << kSocketExits;
+    return kExitOk;
+  }
+  fill_common(c, o);
+  if (!message.empty() && !file.empty()) throw po::error("--message and --file are exclusive");
+  if (!message.empty()) o.message = message;
+  if (!file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::runtime_error(file + ": cannot read file");
+    o.message.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  if (o.count == 0) throw po::error("--count: must be at least 1");
+  o.timeout = parse_dur("--timeout", timeout);
+  if (!pin.empty()) o.pin = parse_key("--pin", pin);
+  return io::run_client(o);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -159,6 +301,8 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "run") return cmd_run(args);
     if (cmd == "validate") return cmd_validate(args);
+    if (cmd == "server") return cmd_server(args);
+    if (cmd == "client") return cmd_client(args);
     std::cerr << "megzawicol: unknown command \"" << cmd << "\"\n\n";
     print_usage(std::cerr);
     return kExitBadInput;

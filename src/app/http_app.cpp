@@ -56,7 +56,7 @@ void flush_tcp(stack::Host& host, Time now, stack::ConnId id, Bytes& out) {
 struct HttpClientApp::Conn {
   stack::ConnId id = 0;
   l5::SessionClient session;
-  l6::SeededRandom tls_rng;
+  std::unique_ptr<l6::RandomSource> tls_rng;
   std::unique_ptr<l6::TlsConnection> tls;
   l7::HttpClientCodec http;
   Bytes tcp_out;
@@ -64,8 +64,11 @@ struct HttpClientApp::Conn {
   bool tls_reported = false;
   bool closing = false;
 
-  Conn(Rng& session_rng, std::optional<l5::Uuid> resume, uint64_t tls_seed)
-      : session(session_rng, resume), tls_rng(tls_seed) {}
+  Conn(Rng& session_rng, std::optional<l5::Uuid> resume, uint64_t tls_seed, const TlsRandomFactory& random,
+       const l7::HttpLimits& limits)
+      : session(session_rng, resume),
+        tls_rng(random ? random() : std::make_unique<l6::SeededRandom>(tls_seed)),
+        http(limits) {}
 };
 
 HttpClientApp::HttpClientApp(HttpClientConfig cfg) : cfg_(std::move(cfg)), rng_(cfg_.rng_seed) {}
@@ -100,7 +103,7 @@ void HttpClientApp::connect(stack::Host& host, Time now) {
     finish(host, now);
     return;
   }
-  conn_ = std::make_unique<Conn>(rng_, session_id_, rng_.next_u64());
+  conn_ = std::make_unique<Conn>(rng_, session_id_, rng_.next_u64(), cfg_.tls_random, cfg_.http_limits);
   conn_->id = *id;
   conn_->opened_at = now;
   sent_ = 0;
@@ -122,7 +125,8 @@ void HttpClientApp::send_request(stack::Host& host, Time now) {
                  "-byte JSON body " + clip(req.body) + " -> " + std::to_string(wire.size()) +
                  " bytes handed to the presentation layer",
              {{"method", req.method}, {"target", req.target}, {"bytes", uint64_t{wire.size()}}});
-  print("[Client] Sending: " + cfg_.message);
+  print("[Client] Sending: " + clip(cfg_.message, 200) +
+        (cfg_.message.size() > 200 ? " (" + std::to_string(cfg_.message.size()) + " bytes)" : std::string()));
   c.tls->write_app(wire);
 }
 
@@ -149,7 +153,7 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
         tc.is_server = false;
         tc.pinned_server_public = cfg_.pinned_server_key;
         tc.server_name = cfg_.host_header;
-        c.tls = std::make_unique<l6::TlsConnection>(tc, c.tls_rng);
+        c.tls = std::make_unique<l6::TlsConnection>(tc, *c.tls_rng);
         c.tls->start();
       } else if (auto* r = std::get_if<l5::Refused>(&*ev)) {
         host.trace(now, Layer::Session, "session_refused", "session refused by the server: " + r->reason);
@@ -222,6 +226,12 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
       // L6 -> L5
       if (Bytes out = c.tls->take_transport(); !out.empty() && c.session.is_open()) {
         moved = true;
+        if (cfg_.tamper_after_handshake && !tampered_ && c.tls->handshake_complete()) {
+          tampered_ = true;
+          out.back() ^= 0x01;  // the last byte of the last record's authentication tag
+          host.trace(now, Layer::Presentation, "tls_tampered",
+                     "test aid: flipped one bit of an encrypted TLS record before sending it");
+        }
         Bytes f = c.session.send(now, out);
         host.trace(now, Layer::Session, "session_send",
                    "session " + (session_id_ ? session_id_->to_string() : std::string("?")) + ": " +
@@ -321,18 +331,24 @@ std::vector<trace::Field> HttpClientApp::summary() const {
 
 struct HttpServerApp::Conn {
   l5::SessionServerConn session;
-  l6::SeededRandom tls_rng;
+  std::unique_ptr<l6::RandomSource> tls_rng;
   l6::TlsConnection tls;
   l7::HttpServerCodec http;
   Bytes tcp_out;
   bool closing = false;
 
-  Conn(l5::SessionServer& s, uint64_t seed, const l6::TlsConfig& tc)
-      : session(s.accept_connection()), tls_rng(seed), tls(tc, tls_rng) {}
+  Conn(l5::SessionServer& s, uint64_t seed, const l6::TlsConfig& tc, const TlsRandomFactory& random,
+       const l7::HttpLimits& limits)
+      : session(s.accept_connection()),
+        tls_rng(random ? random() : std::make_unique<l6::SeededRandom>(seed)),
+        tls(tc, *tls_rng),
+        http(limits) {}
 };
 
 HttpServerApp::HttpServerApp(HttpServerConfig cfg)
-    : cfg_(std::move(cfg)), sessions_(std::make_unique<l5::SessionServer>(Rng(cfg_.rng_seed), cfg_.sessions)) {}
+    : cfg_(std::move(cfg)),
+      sessions_(cfg_.shared_sessions ? cfg_.shared_sessions
+                                     : std::make_shared<l5::SessionServer>(Rng(cfg_.rng_seed), cfg_.sessions)) {}
 HttpServerApp::~HttpServerApp() = default;
 
 void HttpServerApp::start(stack::Host& host, Time now) {
@@ -340,7 +356,7 @@ void HttpServerApp::start(stack::Host& host, Time now) {
     print("[Server] bind: port " + std::to_string(cfg_.port) + " is already in use");
     return;
   }
-  print("[Server] Listening on " + host.primary_address().to_string() + ":" + std::to_string(cfg_.port) + "...");
+  if (cfg_.announce_listen) print("[Server] Listening on " + host.primary_address().to_string() + ":" + std::to_string(cfg_.port) + "...");
   host.trace(now, Layer::Application, "listen", "HTTP server listening on TCP port " + std::to_string(cfg_.port) +
                                                     ", server key " + l6::ed25519_key_fingerprint(l6::ed25519_public(cfg_.server_key)));
 }
@@ -479,7 +495,7 @@ void HttpServerApp::on_tcp(stack::Host& host, Time now, stack::ConnId id, const 
     tc.is_server = true;
     tc.server_ed25519_private = cfg_.server_key;
     const uint64_t seed = Rng::stream(cfg_.rng_seed, "tls-conn:" + std::to_string(id)).next_u64();
-    conns_[id] = std::make_unique<Conn>(*sessions_, seed, tc);
+    conns_[id] = std::make_unique<Conn>(*sessions_, seed, tc, cfg_.tls_random, cfg_.http_limits);
     if (const auto* t = host.tcp(id)) print("[Server] Connection from " + t->remote().to_string());
     return;
   }

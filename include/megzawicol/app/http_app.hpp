@@ -27,6 +27,8 @@ namespace mz::app {
 
 /// Receives NSS key log lines (SSLKEYLOGFILE format) when the user asks for them.
 using KeylogSink = std::function<void(const std::string& lines)>;
+/// Makes the random source of one TLS connection; empty: seeded from the app's rng_seed.
+using TlsRandomFactory = std::function<std::unique_ptr<l6::RandomSource>()>;
 
 struct HttpClientConfig {
   std::string name = "http";
@@ -43,6 +45,13 @@ struct HttpClientConfig {
   uint64_t rng_seed = 0;
   l4::TcpConfig tcp;
   KeylogSink keylog;
+  // Socket mode: TLS randoms and keys from `tls_random` (the driver passes the OS RNG,
+  // l6::SystemRandom) instead of a stream seeded from rng_seed; larger HTTP limits; a test
+  // aid that flips one bit of the first TLS record sent after the handshake (the server
+  // must reject it).
+  TlsRandomFactory tls_random;
+  l7::HttpLimits http_limits;
+  bool tamper_after_handshake = false;
 };
 
 struct HttpServerConfig {
@@ -54,6 +63,13 @@ struct HttpServerConfig {
   l4::TcpConfig tcp;
   l5::SessionTableConfig sessions;
   KeylogSink keylog;
+  TlsRandomFactory tls_random;  // as in HttpClientConfig
+  l7::HttpLimits http_limits;
+  /// Socket mode: one session table shared by many server apps (one per accepted socket),
+  /// so a client that comes back on another connection resumes its session. Null: the app
+  /// owns a table of its own (built from `sessions` and `rng_seed`).
+  std::shared_ptr<l5::SessionServer> shared_sessions;
+  bool announce_listen = true;  // print "[Server] Listening on ..." at start
 };
 
 class HttpClientApp : public stack::App, public stack::TcpHandler {
@@ -95,6 +111,7 @@ class HttpClientApp : public stack::App, public stack::TcpHandler {
   std::optional<l5::Uuid> session_id_;
   std::vector<std::string> session_states_;
   Duration handshake_time_{};
+  bool tampered_ = false;
   std::string error_;
   bool done_ = false;
 };
@@ -122,7 +139,7 @@ class HttpServerApp : public stack::App, public stack::TcpHandler {
   void trace_session_events(stack::Host& host, Time now);
 
   HttpServerConfig cfg_;
-  std::unique_ptr<l5::SessionServer> sessions_;
+  std::shared_ptr<l5::SessionServer> sessions_;
   std::map<stack::ConnId, std::unique_ptr<Conn>> conns_;
   std::vector<l7::HttpRequest> requests_;
   uint64_t handshakes_ = 0, alerts_ = 0, refused_ = 0;

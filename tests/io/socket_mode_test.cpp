@@ -1,0 +1,405 @@
+// Socket mode end to end: real `megzawicol server` and `megzawicol client` processes on
+// loopback. Every child process is owned by a Child guard that kills and reaps it, also
+// when a check fails; every wait is bounded.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "megzawicol/core/rng.hpp"
+#include "megzawicol/l1/line_code.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+std::string exe() { return std::string(MZ_BINARY_DIR) + "/sim/megzawicol"; }
+
+std::string fresh_dir(const std::string& name) {
+  namespace fs = std::filesystem;
+  const fs::path p = fs::path(MZ_BINARY_DIR) / "test-out" / "io" / name;
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// A child process whose stdout and stderr go to a file. The destructor kills (SIGKILL) and
+// reaps it if it is still running.
+class Child {
+ public:
+  Child(std::vector<std::string> args, std::string log) : log_(std::move(log)) {
+    std::vector<char*> argv;
+    args.insert(args.begin(), exe());
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        ::close(fd);
+      }
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() {
+    if (pid_ > 0 && !status_) {
+      ::kill(pid_, SIGKILL);
+      int st = 0;
+      ::waitpid(pid_, &st, 0);
+    }
+  }
+  /// The exit status (128 + signal if killed by one), or nullopt if still running after `limit`.
+  std::optional<int> wait(std::chrono::milliseconds limit) {
+    const auto end = Clock::now() + limit;
+    while (!status_) {
+      int st = 0;
+      const pid_t r = ::waitpid(pid_, &st, WNOHANG);
+      if (r == pid_) {
+        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        break;
+      }
+      if (Clock::now() >= end) break;
+      std::this_thread::sleep_for(5ms);
+    }
+    return status_;
+  }
+  void signal(int sig) { ::kill(pid_, sig); }
+  std::string output() const { return slurp(log_); }
+  /// Waits until the output contains `needle`; false after `limit`.
+  bool wait_output(const std::string& needle, std::chrono::milliseconds limit) const {
+    const auto end = Clock::now() + limit;
+    while (Clock::now() < end) {
+      if (output().find(needle) != std::string::npos) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return output().find(needle) != std::string::npos;
+  }
+
+ private:
+  std::string log_;
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+};
+
+// A server on an ephemeral loopback port.
+struct Server {
+  std::string dir;
+  std::unique_ptr<Child> proc;
+  uint16_t port = 0;
+
+  explicit Server(const std::string& name, std::vector<std::string> extra = {}) : dir(fresh_dir(name)) {
+    std::vector<std::string> args{"server", "--listen", "127.0.0.1:0", "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    proc = std::make_unique<Child>(args, dir + "/server.log");
+    REQUIRE_MESSAGE(proc->wait_output("[Server] Listening on 127.0.0.1:", 10s), proc->output());
+    const std::string out = proc->output();
+    const auto at = out.find("Listening on 127.0.0.1:") + std::string("Listening on 127.0.0.1:").size();
+    port = static_cast<uint16_t>(std::stoi(out.substr(at)));
+    REQUIRE(port != 0);
+  }
+  std::string endpoint() const { return "127.0.0.1:" + std::to_string(port); }
+  std::string log() const { return proc->output(); }
+};
+
+struct Result {
+  int status = -1;
+  std::string output;
+};
+
+Result run_client(const std::string& dir, const std::string& name, std::vector<std::string> args,
+                  std::chrono::milliseconds limit = 60s) {
+  args.insert(args.begin(), "client");
+  Child c(args, dir + "/" + name + ".log");
+  const auto st = c.wait(limit);
+  Result r;
+  r.status = st ? *st : -1;
+  r.output = c.output();
+  return r;
+}
+
+void check_honest_client(const Server& s, const std::string& name) {
+  const Result r = run_client(s.dir, name, {"--connect", s.endpoint(), "--message", "still alive", "--quiet"});
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("[Client] Server echoed: \"still alive\"") != std::string::npos);
+}
+
+// A raw TCP connection from the test (the hostile peer).
+class RawConn {
+ public:
+  explicit RawConn(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  }
+  ~RawConn() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RawConn(const RawConn&) = delete;
+  RawConn& operator=(const RawConn&) = delete;
+  void send_all(const std::vector<uint8_t>& b) {
+    size_t off = 0;
+    while (off < b.size()) {
+      const ssize_t n = ::send(fd_, b.data() + off, b.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return;  // the server may already have closed it
+      off += static_cast<size_t>(n);
+    }
+  }
+  /// True if the server closes the connection within `limit` (whatever it sends first).
+  bool closed_within(std::chrono::milliseconds limit) {
+    const auto end = Clock::now() + limit;
+    char buf[4096];
+    while (Clock::now() < end) {
+      pollfd p{fd_, POLLIN, 0};
+      const int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count());
+      if (::poll(&p, 1, std::max(left, 1)) <= 0) continue;
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return true;
+    }
+    return false;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::vector<uint8_t> line_coded_frame(size_t len) {
+  std::vector<uint8_t> frame(len, 0xab);
+  mz::Bytes out;
+  mz::l1::LineEncoder enc;
+  enc.encode(mz::ByteView(frame.data(), frame.size()), out);
+  return std::vector<uint8_t>(out.begin(), out.end());
+}
+
+}  // namespace
+
+TEST_CASE("socket mode: one message goes through all layers and comes back") {
+  Server s("one-message", {"--out", fresh_dir("one-message-server")});
+  const Result r = run_client(s.dir, "client", {"--connect", s.endpoint(), "--message", "Hello over a real socket!",
+                                                "--out", s.dir + "/client-out", "--keylog"});
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("[Client] TLS 1.3 handshake complete") != std::string::npos);
+  CHECK(r.output.find("[Client] Received response: 200") != std::string::npos);
+  CHECK(r.output.find("[Client] Server echoed: \"Hello over a real socket!\"") != std::string::npos);
+  CHECK(r.output.find("[Client] Echo verified") != std::string::npos);
+  // The per-layer account, as in a simulation's trace.log.
+  for (const char* layer : {"[Physical Layer]", "[Data Link Layer]", "[Network Layer]", "[Transport Layer]",
+                            "[Session Layer]", "[Presentation Layer]", "[Application Layer]"})
+    CHECK_MESSAGE(r.output.find(layer) != std::string::npos, layer);
+  CHECK(std::filesystem::exists(s.dir + "/client-out/trace.jsonl"));
+  CHECK(std::filesystem::exists(s.dir + "/client-out/client-eth0.pcap"));
+  const auto perms = std::filesystem::status(s.dir + "/client-out/keylog.txt").permissions();
+  CHECK((perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) ==
+        std::filesystem::perms::none);
+  CHECK(s.proc->wait_output("[Server] Received: POST /api/v1/messages", 5s));
+}
+
+TEST_CASE("socket mode: a 3 MB file crosses a lossy noisy line byte for byte") {
+  Server s("large-file", {"--loss", "0.05", "--ber", "1e-6"});
+  // 3 MB of seeded random printable text.
+  std::string text(3 * 1000 * 1000, ' ');
+  mz::Rng rng(20240611);
+  for (char& ch : text) ch = static_cast<char>('a' + rng.uniform_int(0, 25));
+  for (size_t i = 0; i < text.size(); i += 1 + rng.uniform_int(0, 80)) text[i] = ' ';
+  const std::string file = s.dir + "/big.txt";
+  std::ofstream(file, std::ios::binary) << text;
+  const auto t0 = Clock::now();
+  const Result r = run_client(s.dir, "client", {"--connect", s.endpoint(), "--file", file, "--loss", "0.05", "--ber",
+                                                "1e-6", "--quiet", "--timeout", "60s"},
+                              90s);
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  INFO(r.output.substr(0, 4000));
+  CHECK(r.status == 0);
+  CHECK(r.output.find("[Client] Echo verified: 3000000 bytes") != std::string::npos);
+  MESSAGE("3 MB echoed with 5% loss and BER 1e-6 in " << secs << " s (" << 3.0 / secs << " MB/s each way)");
+}
+
+TEST_CASE("socket mode: 50 concurrent clients all get their own echo") {
+  Server s("fifty", {});
+  const auto t0 = Clock::now();
+  std::vector<std::unique_ptr<Child>> clients;
+  for (int i = 0; i < 50; ++i)
+    clients.push_back(std::make_unique<Child>(
+        std::vector<std::string>{"client", "--connect", s.endpoint(), "--message", "client number " + std::to_string(i),
+                                 "--quiet"},
+        s.dir + "/client-" + std::to_string(i) + ".log"));
+  int ok = 0;
+  for (int i = 0; i < 50; ++i) {
+    const auto st = clients[static_cast<size_t>(i)]->wait(60s);
+    const std::string out = clients[static_cast<size_t>(i)]->output();
+    INFO("client " << i << ": " << out);
+    CHECK(st == std::optional<int>(0));
+    CHECK(out.find("[Client] Server echoed: \"client number " + std::to_string(i) + "\"") != std::string::npos);
+    ok += st == std::optional<int>(0);
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  MESSAGE(ok << " of 50 concurrent clients succeeded in " << secs << " s wall time");
+}
+
+TEST_CASE("socket mode: a wrong pinned key fails the handshake with a clear message") {
+  Server s("wrong-pin", {});
+  const Result r = run_client(s.dir, "client", {"--connect", s.endpoint(), "--pin", std::string(64, '4'), "--quiet"});
+  INFO(r.output);
+  CHECK(r.status == 4);
+  CHECK(r.output.find("TLS handshake failed") != std::string::npos);
+  CHECK(r.output.find("bad_certificate") != std::string::npos);
+  check_honest_client(s, "honest");
+}
+
+TEST_CASE("socket mode: no server means connection refused") {
+  // A port nobody listens on: bind one, note it, close it.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const uint16_t port = ntohs(a.sin_port);
+  ::close(fd);
+  const Result r = run_client(fresh_dir("refused"), "client", {"--connect", "127.0.0.1:" + std::to_string(port)}, 20s);
+  INFO(r.output);
+  CHECK(r.status == 3);
+  CHECK(r.output.find("connection refused") != std::string::npos);
+}
+
+TEST_CASE("socket mode: hostile peers are closed and honest clients still served") {
+  Server s("hostile", {"--idle-timeout", "1s", "--max-clients", "4"});
+  SUBCASE("garbage bytes") {
+    RawConn c(s.port);
+    std::vector<uint8_t> junk(200 * 1024);
+    mz::Rng rng(7);
+    rng.fill(junk.data(), junk.size());
+    c.send_all(junk);
+    CHECK(c.closed_within(5s));
+    CHECK(s.proc->wait_output("too much garbage on the line", 5s));
+  }
+  SUBCASE("a truncated frame then silence") {
+    RawConn c(s.port);
+    auto f = line_coded_frame(200);
+    f.resize(f.size() / 2);
+    c.send_all(f);
+    CHECK(c.closed_within(5s));
+    CHECK(s.proc->wait_output("idle timeout", 5s));
+    CHECK(s.log().find("stopped in the middle of a frame") != std::string::npos);
+  }
+  SUBCASE("an oversized frame") {
+    RawConn c(s.port);
+    c.send_all(line_coded_frame(20000));
+    CHECK(c.closed_within(5s));
+    CHECK(s.proc->wait_output("oversized frame", 5s));
+  }
+  SUBCASE("a flood of connections beyond --max-clients") {
+    std::vector<std::unique_ptr<RawConn>> held;
+    for (int i = 0; i < 4; ++i) held.push_back(std::make_unique<RawConn>(s.port));
+    REQUIRE(s.proc->wait_output("(4 active)", 5s));
+    std::vector<std::unique_ptr<RawConn>> extra;
+    for (int i = 0; i < 8; ++i) extra.push_back(std::make_unique<RawConn>(s.port));
+    for (auto& c : extra) CHECK(c->closed_within(5s));
+    CHECK(s.proc->wait_output("Refusing connection", 5s));
+    held.clear();  // the server sees EOF and frees the slots
+    CHECK(s.proc->wait_output("peer closed the connection", 5s));
+  }
+  SUBCASE("a tampered TLS record") {
+    const Result r = run_client(s.dir, "tamper", {"--connect", s.endpoint(), "--tamper", "--quiet"}, 30s);
+    INFO(r.output);
+    CHECK(r.status != 0);
+    CHECK(r.output.find("bad_record_mac") != std::string::npos);
+    CHECK(s.proc->wait_output("TLS failure", 5s));
+  }
+  // Give the server a moment to free the slots of closed connections.
+  for (int i = 0; i < 100 && s.log().find("(0 active)") == std::string::npos; ++i) std::this_thread::sleep_for(10ms);
+  check_honest_client(s, "honest");
+  CHECK(s.proc->wait(0ms) == std::nullopt);  // still running
+}
+
+TEST_CASE("socket mode: SIGTERM stops the server with status 0 and a flushed trace") {
+  const std::string out = fresh_dir("sigterm-out");
+  Server s("sigterm", {"--out", out});
+  const Result r = run_client(s.dir, "client", {"--connect", s.endpoint(), "--quiet"});
+  CHECK(r.status == 0);
+  s.proc->signal(SIGTERM);
+  const auto st = s.proc->wait(10s);
+  INFO(s.log());
+  CHECK(st == std::optional<int>(0));
+  CHECK(s.log().find("SIGTERM: shutting down") != std::string::npos);
+  const std::string trace = slurp(out + "/trace.log");
+  CHECK(trace.find("[Application Layer]") != std::string::npos);
+  CHECK(trace.find("server stopped by a signal") != std::string::npos);
+  CHECK(slurp(out + "/trace.jsonl").find("\"event\":\"end\"") != std::string::npos);
+}
+
+TEST_CASE("socket mode: the pcap dissects in tshark like the simulator's") {
+  std::string dummy;
+  if (std::system("tshark --version >/dev/null 2>&1") != 0) {
+    MESSAGE("tshark not found: skipping (CI installs it)");
+    return;
+  }
+  Server s("tshark", {});
+  const std::string out = s.dir + "/client-out";
+  const Result r = run_client(s.dir, "client", {"--connect", s.endpoint(), "--message", "dissect me", "--quiet",
+                                                "--out", out, "--keylog"});
+  REQUIRE(r.status == 0);
+  const std::string lua = std::string(MZ_SOURCE_DIR) + "/tools/megzawicol_session.lua";
+  const std::string opts = " -X lua_script:" + lua + " -o tls.keylog_file:" + out +
+                           "/keylog.txt -d tcp.port==65432,megzawicol_session -o eth.fcs:Always ";
+  auto tshark = [&](const std::string& args) {
+    std::string o;
+    std::FILE* p = popen(("tshark -r " + out + "/client-eth0.pcap" + opts + args + " 2>&1").c_str(), "r");
+    REQUIRE(p);
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) o.append(buf, n);
+    CHECK(pclose(p) == 0);
+    std::string filtered;
+    std::istringstream ss(o);
+    for (std::string line; std::getline(ss, line);)
+      if (!line.empty() && line.find("Running as user") == std::string::npos) filtered += line + "\n";
+    return filtered;
+  };
+  const std::string reqs = tshark("-Y 'http.request.method == \"POST\"' -T fields -e http.request.uri -e http.file_data");
+  INFO(reqs);
+  CHECK(reqs.find("/api/v1/messages") != std::string::npos);
+  CHECK(reqs.find("dissect me") != std::string::npos);
+  const std::string stacks = tshark("-Y http -T fields -e frame.protocols");
+  for (const char* p : {"eth:", ":ip:", ":tcp:", ":megzawicol_session", ":tls", ":http"})
+    CHECK_MESSAGE(stacks.find(p) != std::string::npos, p << " in " << stacks);
+  CHECK(tshark("-o eth.check_fcs:TRUE -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE "
+               "-Y '_ws.malformed || ip.checksum.status == 0 || tcp.checksum.status == 0'")
+            .empty());
+}
