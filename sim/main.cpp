@@ -4,6 +4,7 @@
 //   megzawicol validate FILE [--set PATH=VALUE]...
 //   megzawicol trace summary|filter|diff ...   (inspect a run's traces; see inspect/cli.hpp)
 //   megzawicol plot DIR [--out PLOTDIR]
+//   megzawicol sweep FILE --vary PATH=v1,v2,... --seeds 1-20 ...   (see sweep/sweep.hpp)
 //   megzawicol server [--listen ADDR:PORT] ...   (socket mode: see io/socket_mode.hpp)
 //   megzawicol client [--connect ADDR:PORT] ...
 //   megzawicol report DIR [--out FILE]
@@ -25,6 +26,7 @@
 #include "megzawicol/report/html.hpp"
 #include "megzawicol/scenario/scenario.hpp"
 #include "megzawicol/sim/simulation.hpp"
+#include "megzawicol/sweep/sweep.hpp"
 
 namespace po = boost::program_options;
 using namespace mz;
@@ -45,6 +47,7 @@ void print_usage(std::ostream& os) {
         "  megzawicol trace filter DIR [opts]   the events matching --node/--layer/--event/--from/--to/--grep\n"
         "  megzawicol trace diff DIR1 DIR2      the first event where two runs differ\n"
         "  megzawicol plot DIR [--out PLOTDIR]  SVG plots of a run's TCP flows and throughput\n"
+        "  megzawicol sweep FILE --vary P=a,b   run a grid of values x --seeds in parallel; CSV, stats, plot\n"
         "  megzawicol server [options]          socket mode: serve the stack on a real TCP port\n"
         "  megzawicol client [options]          socket mode: one HTTPS-like exchange with a server\n"
         "  megzawicol report DIR [--out FILE]   the run as a ladder diagram in one HTML file\n"
@@ -298,6 +301,7 @@ int main(int argc, char** argv) {
   if (cmd == "trace") return inspect::trace_command(args, std::cout, std::cerr);
   if (cmd == "plot") return inspect::plot_command(args, std::cout, std::cerr);
   if (cmd == "report") return report::report_command(args, std::cout, std::cerr);
+  if (cmd == "sweep") return sweep::sweep_command(args, std::cout, std::cerr);
   try {
     if (cmd == "run") return cmd_run(args);
     if (cmd == "validate") return cmd_validate(args);
