@@ -50,6 +50,20 @@ std::string fmt(double v) {
   return buf;
 }
 
+// `sig` significant digits; large values without an exponent (9209573 -> "9209570").
+std::string sig_digits(double v, int sig) {
+  if (v == 0 || !std::isfinite(v)) return fmt(v);
+  const int digits = static_cast<int>(std::floor(std::log10(std::abs(v)))) + 1;
+  char buf[64];
+  if (digits >= sig && digits <= 15) {
+    const double unit = std::pow(10.0, digits - sig);
+    std::snprintf(buf, sizeof buf, "%.0f", std::round(v / unit) * unit);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.*g", sig, v);
+  }
+  return buf;
+}
+
 bool parse_double(const std::string& s, double& v) {
   if (s.empty()) return false;
   char* end = nullptr;
@@ -312,12 +326,21 @@ std::string plot_svg(const SweepInfo& info, const std::vector<RunRecord>& record
                    " per point; error bars: 95% confidence interval";
   chart.x_label = xv.path;
   chart.y_label = info.metric;
+  // Some room left and right of the outermost points, and error bar caps 1% of the x range wide.
+  double xlo = xpos(0), xhi = xpos(0);
+  for (size_t x = 0; x < xv.values.size(); ++x) {
+    xlo = std::min(xlo, xpos(x));
+    xhi = std::max(xhi, xpos(x));
+  }
+  const double span = xhi > xlo ? xhi - xlo : 1, cap = span * 0.01;
   bool any = false;
+  double any_y = 0;
   for (size_t s = 0; s < nseries; ++s) {
     const std::string color = kColors[s % std::size(kColors)];
     inspect::SvgSeries line{"", color, inspect::SvgSeries::Kind::Line, "mean", false, {}, {}};
     inspect::SvgSeries points{"", color, inspect::SvgSeries::Kind::Points, "mean", false, {}, {}};
     inspect::SvgSeries bars{"", color, inspect::SvgSeries::Kind::Bars, "ci95", false, {}, {}};
+    inspect::SvgSeries caps{"", color, inspect::SvgSeries::Kind::Line, "ci95", false, {}, {}};
     for (size_t x = 0; x < xv.values.size(); ++x) {
       const size_t c = x * nseries + s;  // the first path is the most significant digit
       if (x == 0 && info.grid.vary.size() > 1) {
@@ -328,16 +351,28 @@ std::string plot_svg(const SweepInfo& info, const std::vector<RunRecord>& record
       const Stats st = stats_of(groups[c], info.metric);
       if (st.n == 0) continue;
       any = true;
+      any_y = st.mean;
       line.xy.push_back({xpos(x), st.mean});
       points.xy.push_back({xpos(x), st.mean});
-      if (st.n >= 2) bars.bars.push_back({xpos(x), {st.mean - st.ci95, st.mean + st.ci95}});
+      if (st.n >= 2) {
+        bars.bars.push_back({xpos(x), {st.mean - st.ci95, st.mean + st.ci95}});
+        for (double y : {st.mean - st.ci95, st.mean + st.ci95}) {  // caps; NaN lifts the pen
+          caps.xy.push_back({xpos(x) - cap, y});
+          caps.xy.push_back({xpos(x) + cap, y});
+          caps.xy.push_back({xpos(x), std::nan("")});
+        }
+      }
     }
+    chart.series.push_back(std::move(caps));
     if (info.grid.vary.size() == 1) line.name = info.metric;
     chart.series.push_back(std::move(line));
     chart.series.push_back(std::move(points));
     chart.series.push_back(std::move(bars));
   }
   if (!any) return "";
+  inspect::SvgSeries pad{"", "none", inspect::SvgSeries::Kind::Line, "pad", false, {}, {}};
+  pad.xy = {{xlo - span * 0.04, any_y}, {xlo - span * 0.04, std::nan("")}, {xhi + span * 0.04, any_y}};
+  chart.series.push_back(std::move(pad));
   if (!numeric_x) {
     std::string legend = "x:";
     for (size_t k = 0; k < xv.values.size(); ++k) legend += " " + std::to_string(k) + " = " + xv.values[k] + (k + 1 < xv.values.size() ? "," : "");
@@ -362,11 +397,8 @@ std::string metric_table(const SweepInfo& info, const std::vector<RunRecord>& re
     any = any || s.n > 0;
     o += "|";
     for (const auto& v : info.grid.values(c)) o += " " + v + " |";
-    char buf[160];
-    if (s.n >= 2) std::snprintf(buf, sizeof buf, " %zu | %.6g | %.3g | %.3g |\n", s.n, s.mean, s.ci95, s.sd);
-    else if (s.n == 1) std::snprintf(buf, sizeof buf, " 1 | %.6g | | |\n", s.mean);
-    else std::snprintf(buf, sizeof buf, " 0 | | | |\n");
-    o += buf;
+    o += " " + std::to_string(s.n) + " | " + (s.n >= 1 ? sig_digits(s.mean, 6) : "") + " | " +
+         (s.n >= 2 ? sig_digits(s.ci95, 3) : "") + " | " + (s.n >= 2 ? sig_digits(s.sd, 3) : "") + " |\n";
   }
   return any ? o : "";
 }

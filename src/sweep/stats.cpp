@@ -78,12 +78,15 @@ Stats describe(const std::vector<double>& values) {
   Stats s;
   s.n = values.size();
   if (s.n == 0) return s;
+  // Shifted by the first value: n equal values give exactly that mean and a zero sd.
+  const double v0 = values[0];
   double sum = 0;
-  for (double v : values) sum += v;
-  s.mean = sum / static_cast<double>(s.n);
+  for (double v : values) sum += v - v0;
+  const double d = sum / static_cast<double>(s.n);
+  s.mean = v0 + d;
   if (s.n < 2) return s;
   double ss = 0;
-  for (double v : values) ss += (v - s.mean) * (v - s.mean);
+  for (double v : values) ss += (v - v0 - d) * (v - v0 - d);
   s.sd = std::sqrt(ss / static_cast<double>(s.n - 1));
   s.ci95 = t_quantile(0.975, static_cast<double>(s.n - 1)) * s.sd / std::sqrt(static_cast<double>(s.n));
   return s;
