@@ -22,6 +22,10 @@ inline double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
+/// CPU time of this process (user + system), in seconds. On a loaded machine wall time also
+/// counts the time other processes held the CPU; the CPU time does not, so both are reported.
+double cpu_seconds();
+
 inline double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -47,20 +51,28 @@ struct Options {
 struct Row {
   std::string group;
   std::string name;
-  double value = 0;           // the median
+  double value = 0;           // the median (wall clock)
+  std::optional<double> cpu_value;  // the same figure from CPU time instead of wall time
   std::string unit;
   std::vector<double> runs;   // every repetition
   // A reference figure (the ns-3 numbers, or AES-GCM alone) and how to compare.
   std::optional<double> reference;
   std::string reference_label;
+  std::optional<double> cpu_reference;  // for cpu_ratio(), when it differs from `reference`
   bool lower_is_better = false;  // times and memory: ratio = reference / value
   std::string note;
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();
 
   /// > 1: we do better than the reference (faster or smaller).
-  std::optional<double> ratio() const {
-    if (!reference || *reference <= 0 || value <= 0) return std::nullopt;
-    return lower_is_better ? *reference / value : value / *reference;
+  std::optional<double> ratio() const { return ratio_of(value); }
+  std::optional<double> cpu_ratio() const {
+    if (!cpu_value) return std::nullopt;
+    return ratio_of(*cpu_value, cpu_reference ? cpu_reference : reference);
+  }
+  std::optional<double> ratio_of(double v) const { return ratio_of(v, reference); }
+  std::optional<double> ratio_of(double v, std::optional<double> ref) const {
+    if (!ref || *ref <= 0 || v <= 0) return std::nullopt;
+    return lower_is_better ? *ref / v : v / *ref;
   }
 };
 
