@@ -17,7 +17,9 @@ if [[ "${MZ_BENCH_NO_BUILD:-0}" != 1 ]]; then
   gen=()
   command -v ninja >/dev/null && [[ ! -f "$build/CMakeCache.txt" ]] && gen=(-G Ninja)
   cmake -S "$root" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
-  cmake --build "$build" --target megzawicol-bench megzawicol -j "$(nproc)" >/dev/null
+  cmake --build "$build" --target megzawicol-bench -j "$(nproc)" >/dev/null
+  # The command-line binary only serves the socket-mode check: a failure there is not fatal.
+  cmake --build "$build" --target megzawicol -j "$(nproc)" >/dev/null 2>&1 || echo "run.sh: megzawicol did not build; the socket-mode check will skip" >&2
 fi
 
 bin="$build/bench/megzawicol-bench"
