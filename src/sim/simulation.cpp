@@ -677,7 +677,7 @@ void Simulation::Impl::compute_routes() {
     std::vector<std::string> ifnames;
     for (const auto& ifc : sc.nodes[i].interfaces) ifnames.push_back(ifc.name);
     for (auto& r : routes[i]) {
-      trace(sched.now(), node_name(i), Layer::Network, "route", "route " + r.describe(ifnames), {});
+      if (tracer.enabled()) trace(sched.now(), node_name(i), Layer::Network, "route", "route " + r.describe(ifnames), {});
       table.add(std::move(r));
     }
   }
