@@ -90,7 +90,6 @@ void HttpClientApp::handle_timeout(stack::Host& host, Time now) {
   }
   if (deadline_ && *deadline_ <= now) {
     deadline_.reset();
-    if (conn_) host.tcp_abort(now, conn_->id);
     end_connection(host, now, "no answer within " + format_duration(cfg_.timeout));
   }
 }
@@ -282,7 +281,8 @@ void HttpClientApp::on_tcp(stack::Host& host, Time now, stack::ConnId id, const 
     const bool complete = sent_ >= cfg_.requests && responses_ >= (connections_done_ + 1) * cfg_.requests;
     end_connection(host, now, complete ? "" : "the server closed the connection before answering");
   } else if (std::holds_alternative<l4::tcp_event::Closed>(ev)) {
-    end_connection(host, now, sent_ >= cfg_.requests && responses_ > 0 ? "" : "connection closed before the response");
+    const bool complete = sent_ >= cfg_.requests && responses_ >= (connections_done_ + 1) * cfg_.requests;
+    end_connection(host, now, complete ? "" : "connection closed before the response");
   } else if (std::holds_alternative<l4::tcp_event::Reset>(ev)) {
     end_connection(host, now, "connection refused or reset by the server");
   } else if (auto* t = std::get_if<l4::tcp_event::TimedOut>(&ev)) {
@@ -292,8 +292,11 @@ void HttpClientApp::on_tcp(stack::Host& host, Time now, stack::ConnId id, const 
 
 void HttpClientApp::end_connection(stack::Host& host, Time now, const std::string& error) {
   if (!conn_) return;
-  if (host.tcp(conn_->id) && !error.empty()) host.tcp_abort(now, conn_->id);
+  // Detached first: the Closed event the abort raises must not end the connection again
+  // (as a clean close).
+  const stack::ConnId id = conn_->id;
   conn_.reset();
+  if (host.tcp(id) && !error.empty()) host.tcp_abort(now, id);
   deadline_.reset();
   ++connections_done_;
   if (!error.empty()) {

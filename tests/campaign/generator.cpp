@@ -268,7 +268,10 @@ struct Gen {
     }
 
     // Apps between hosts.
-    const bool small_mtu = std::any_of(mtus_used.begin(), mtus_used.end(), [](uint32_t m) { return m < 576; });
+    // Tiny MTUs make 28-byte segments, each fragmented again on smaller links: with loss on
+    // top, the retransmission timer backs off to its 120 s ceiling and a long transfer
+    // cannot finish within the duration, so transfers are shorter there.
+    const uint32_t min_mtu = *std::min_element(mtus_used.begin(), mtus_used.end());
     json japps = json::array();
     const int n_apps = hosts.size() >= 2 ? static_cast<int>(uni(1, 6)) : 0;
     for (int a = 0; a < n_apps; ++a) {
@@ -282,7 +285,7 @@ struct Gen {
       if (k < 40) {
         j["kind"] = "bulk";
         j["port"] = 5001 + a;
-        const uint64_t hi = small_mtu ? std::min<uint64_t>(30'000, lim.max_bulk_bytes) : lim.max_bulk_bytes;
+        const uint64_t hi = std::min<uint64_t>(min_mtu < 300 ? 10'000 : min_mtu < 576 ? 30'000 : UINT64_MAX, lim.max_bulk_bytes);
         j["bytes"] = uni(std::min<uint64_t>(10'000, hi), hi);
         json t = json::object();
         if (chance(0.3)) t["sack"] = chance(0.5);
@@ -293,7 +296,7 @@ struct Gen {
         if (chance(0.1)) t["snd_buf"] = "8KiB";
         if (chance(0.1)) t["nagle"] = false;
         if (chance(0.2)) t["initial_window"] = uni(1, 20);
-        t["max_retries"] = uni(4, 8);
+        t["max_retries"] = uni(6, 8);
         j["transport"] = t;
       } else if (k < 65) {
         j["kind"] = "http";
@@ -309,6 +312,7 @@ struct Gen {
         j["requests"] = keep_alive ? uni(1, 3) : 1;
         j["connections"] = uni(1, 2);
         j["keep_alive"] = keep_alive;
+        j["timeout"] = "120s";  // idle time before giving up: above the RTO's ceiling
       } else if (k < 85) {
         j["kind"] = "udp";
         j["port"] = 9000 + a;
@@ -328,7 +332,7 @@ struct Gen {
     json doc = {{"name", "campaign-" + std::to_string(seed)},
                 {"description", "integrity campaign, generator seed " + std::to_string(seed)},
                 {"seed", seed},
-                {"duration", "1800s"},
+                {"duration", "3600s"},
                 {"nodes", jnodes},
                 {"links", jlinks},
                 {"apps", japps},

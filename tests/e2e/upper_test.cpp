@@ -149,3 +149,23 @@ TEST_CASE("session layer: a second connection resumes the session and an unknown
     if (f.key == "session_states") states = std::get<std::string>(f.value);
   CHECK(states == "NEW,RESUMED,RESUMED");
 }
+
+TEST_CASE("http client: a connection that stops answering mid-exchange is a failure, not a clean close") {
+  // The cable dies after the first of two responses. The client gives up after its
+  // timeout; aborting the connection raises a Closed event, which once ended the exchange
+  // as a clean close first ("ok" with 1 of 2 responses).
+  auto sc = scenario::load_scenario_text(R"({"name": "http-timeout", "duration": "60s",
+    "nodes": [{"name": "client", "interfaces": [{"name": "eth0", "address": "10.0.0.1/24"}]},
+              {"name": "server", "interfaces": [{"name": "eth0", "address": "10.0.0.2/24"}]}],
+    "links": [{"name": "cable", "ends": ["client:eth0", "server:eth0"], "delay": "50ms"}],
+    "events": [{"at": "580ms", "link": "cable", "action": "down"}],
+    "apps": [{"kind": "http", "name": "web", "node": "client", "target": "server", "requests": 2, "timeout": "2s"}]})",
+                                         "http-timeout.json");
+  sim::Simulation s(sc, {});
+  s.run();
+  const auto& client = app_of<app::HttpClientApp>(s, "client");
+  CHECK(client.finished());
+  CHECK(client.responses() == 1);
+  CHECK(client.failed());
+  CHECK(client.error() == "no answer within 2s");
+}
