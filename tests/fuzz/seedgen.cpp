@@ -7,6 +7,7 @@
 // tls_connection (the flights of a real handshake with the fuzz target's fixed seeds),
 // tls_handshake_messages, http, session_frame and ipv4_reassembly.
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -34,8 +35,9 @@ void put(const std::string& target, const std::string& name, ByteView data) {
 }
 
 Bytes with_prefix(uint8_t b0, ByteView rest) {
-  Bytes b{b0};
-  b.insert(b.end(), rest.begin(), rest.end());
+  Bytes b(rest.size() + 1);
+  b[0] = b0;
+  if (!rest.empty()) std::memcpy(b.data() + 1, rest.data(), rest.size());
   return b;
 }
 
