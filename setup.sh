@@ -23,7 +23,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 packages=(build-essential cmake ninja-build ccache pkg-config python3
           libboost-dev libboost-program-options-dev libcrypto++-dev nlohmann-json3-dev doctest-dev)
-[ "$mode" = test ] && packages+=(tshark)
+[ "$mode" = test ] && packages+=(tshark chromium)
 full=false
 if [ "$mode" = test ] && { [ "${CI:-}" = true ] || [ "${MZ_FULL:-}" = 1 ]; }; then
   full=true

@@ -356,6 +356,9 @@ void decode_ipv4(DecodedFrame& d, ByteView pkt, bool complete) {
   const ByteView payload = pkt.subspan(ihl, end - ihl);
   if (frag_off != 0) {
     add_layer(d, wire::ipproto_name(proto)).str("fragment", "continuation at offset " + std::to_string(frag_off) + ": no header here");
+    const Proto cls = proto == wire::ipproto::kTcp ? Proto::Tcp : proto == wire::ipproto::kUdp ? Proto::Udp
+                      : proto == wire::ipproto::kIcmp ? Proto::Icmp : Proto::Other;
+    raise(d, cls, summary + " fragment off " + std::to_string(frag_off) + (mf ? " MF" : ""));
     return;
   }
   const bool whole = complete && parsed && !mf && total <= pkt.size();
@@ -395,7 +398,6 @@ DecodedFrame decode_frame(ByteView frame, size_t orig_len) {
     payload = frame.subspan(wire::kEthHeaderLen);
   }
   d.summary = "Ethernet " + wire::ethertype_name(type);
-  const bool complete = !d.truncated && d.fcs_ok;
   if (type == wire::ethertype::kArp) {
     auto A = add_layer(d, "ARP");
     auto p = wire::parse_arp(payload);
@@ -410,7 +412,6 @@ DecodedFrame decode_frame(ByteView frame, size_t orig_len) {
     }
   } else if (type == wire::ethertype::kIpv4) {
     decode_ipv4(d, payload, !d.truncated);
-    (void)complete;
   }
   return d;
 }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <unordered_map>
 
 #include "megzawicol/inspect/reader.hpp"
@@ -58,18 +59,29 @@ struct Interner {
   }
 };
 
-// [name, key, value, key, value, ...]: names and keys are table indices; a value is a
-// number, or -(index + 1) for a string. A hex-formatted key is stored as "#<digits>:key".
-nlohmann::json compact_layers(const DecodedFrame& d, Interner& in) {
+// A layer is [template, value, value, ...]: the template (an index into the table of
+// templates, [name, key, key, ...] as string indices) gives the layer's name and keys, so
+// frames of the same kind share them. A value is a number, or -(index + 1) for a string. A
+// hex-formatted key is stored as "#<digits>:key".
+struct Templates {
+  nlohmann::json table = nlohmann::json::array();
+  std::map<std::vector<uint64_t>, uint64_t> index;
+};
+
+nlohmann::json compact_layers(const DecodedFrame& d, Interner& in, Templates& tp) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& l : d.layers) {
+    std::vector<uint64_t> keys{in.id(l.name)};
     nlohmann::json a = nlohmann::json::array();
-    a.push_back(in.id(l.name));
+    a.push_back(0);
     for (const auto& f : l.fields) {
-      a.push_back(in.id(f.hex_digits ? "#" + std::to_string(f.hex_digits) + ":" + f.key : f.key));
+      keys.push_back(in.id(f.hex_digits ? "#" + std::to_string(f.hex_digits) + ":" + f.key : f.key));
       if (const auto* s = std::get_if<std::string>(&f.value)) a.push_back(-static_cast<int64_t>(in.id(*s)) - 1);
       else a.push_back(std::get<uint64_t>(f.value));
     }
+    auto [it, fresh] = tp.index.try_emplace(keys, tp.index.size());
+    if (fresh) tp.table.push_back(keys);
+    a[0] = it->second;
     out.push_back(std::move(a));
   }
   return out;
@@ -95,6 +107,7 @@ std::string render_report(const Ladder& L, const ReportOptions& opts, ReportStat
   const bool truncate = total_bytes > opts.full_bytes_budget;
 
   Interner in;
+  Templates tp;
   nlohmann::json t = nlohmann::json::array(), a = nlohmann::json::array(), s = nlohmann::json::array(),
                  r = nlohmann::json::array(), fl = nlohmann::json::array(), n = nlohmann::json::array(),
                  p = nlohmann::json::array(), k = nlohmann::json::array(), x = nlohmann::json::array(),
@@ -120,12 +133,12 @@ std::string render_report(const Ladder& L, const ReportOptions& opts, ReportStat
       const DecodedFrame d = decode_frame(f.sent, f.len);
       p.push_back(static_cast<int>(d.proto));
       k.push_back(in.id(d.summary));
-      x.push_back(compact_layers(d, in));
+      x.push_back(compact_layers(d, in, tp));
       const size_t keep = truncate ? std::min(f.sent.size(), opts.truncate_bytes) : f.sent.size();
       b.push_back(base64(ByteView(f.sent).subspan(0, keep)));
       if (!f.received.empty()) {
         const DecodedFrame dr = decode_frame(f.received);
-        xr[key] = compact_layers(dr, in);
+        xr[key] = compact_layers(dr, in, tp);
         const size_t keep_r = truncate ? std::min(f.received.size(), opts.truncate_bytes) : f.received.size();
         rb[key] = base64(ByteView(f.received).subspan(0, keep_r));
       }
@@ -153,6 +166,7 @@ std::string render_report(const Ladder& L, const ReportOptions& opts, ReportStat
                          {"truncated", truncate ? opts.truncate_bytes : 0},
                          {"warnings", L.warnings},
                          {"S", std::move(in.table)},
+                         {"L", std::move(tp.table)},
                          {"t", std::move(t)},
                          {"a", std::move(a)},
                          {"s", std::move(s)},

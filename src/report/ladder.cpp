@@ -220,6 +220,40 @@ Ladder build_ladder(const std::string& dir) {
     }
   }
 
+  // Lanes along the topology: a walk from a node with one neighbour (a chain reads left
+  // to right), neighbours in order of first appearance; unconnected nodes last.
+  {
+    const size_t n = L.lanes.size();
+    std::vector<std::vector<int>> adj(n);
+    for (const auto& p : L.ports)
+      if (p.peer >= 0) adj[p.lane].push_back(L.ports[p.peer].lane);
+    for (auto& a : adj) {
+      std::sort(a.begin(), a.end());
+      a.erase(std::unique(a.begin(), a.end()), a.end());
+    }
+    std::vector<int> order;
+    std::vector<bool> placed(n, false);
+    std::function<void(int)> walk = [&](int v) {
+      placed[v] = true;
+      order.push_back(v);
+      for (int w : adj[v])
+        if (!placed[w]) walk(w);
+    };
+    for (int pass = 0; pass < 2; ++pass)
+      for (size_t v = 0; v < n; ++v)
+        if (!placed[v] && !adj[v].empty() && (pass == 1 || adj[v].size() == 1)) walk(static_cast<int>(v));
+    for (size_t v = 0; v < n; ++v)
+      if (!placed[v]) order.push_back(static_cast<int>(v));
+    std::vector<int> new_index(n);
+    std::vector<std::string> lanes(n);
+    for (size_t k = 0; k < n; ++k) {
+      new_index[order[k]] = static_cast<int>(k);
+      lanes[k] = L.lanes[order[k]];
+    }
+    L.lanes = std::move(lanes);
+    for (auto& p : L.ports) p.lane = new_index[p.lane];
+  }
+
   // Pair receptions with sent frames, per link direction, in arrival order.
   std::vector<std::deque<int>> outstanding(L.ports.size());
   std::vector<int> copies(L.frames.size(), 0);

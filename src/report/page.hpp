@@ -238,14 +238,15 @@ function render() {
   // Labels when few arrows are in view: the frame's summary above the arrow's middle.
   if (labels.length) {
     ctx.font = '11px system-ui,sans-serif'; ctx.textAlign = 'center'; ctx.textBaseline = 'bottom';
-    const laneGap = (W - GUTTER) / Math.max(LANES, 1);
-    let lastY = -1e9, lastX = -1e9;
+    const lastByPair = new Map();
     for (const i of labels) {
       const x1 = laneX(fromLane[i]), x2 = laneX(toLane[i]);
       const y1 = yOf(send[i]), y2 = yOf(D.a[i] >= 0 ? send[i] + D.a[i] : end[i]);
       const mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
-      if (Math.abs(my - lastY) < 13 && Math.abs(mx - lastX) < laneGap) continue;
-      lastY = my; lastX = mx;
+      const pair = Math.min(fromLane[i], toLane[i]) * 4096 + Math.max(fromLane[i], toLane[i]);
+      const prevY = lastByPair.get(pair);
+      if (prevY !== undefined && Math.abs(my - prevY) < 14) continue;
+      lastByPair.set(pair, my);
       let s = summary(i);
       const maxW = Math.max(Math.abs(x2 - x1) - 10, 60);
       while (s.length > 8 && ctx.measureText(s).width > maxW) s = s.slice(0, Math.floor(s.length * 0.85)) + '\u2026';
@@ -339,9 +340,10 @@ function formatLineBits(bits, n) {
 function layersHtml(x) {
   let h = '';
   for (const l of x) {
-    h += '<details open><summary>' + esc(S[l[0]]) + '</summary><table>';
-    for (let j = 1; j + 1 < l.length; j += 2) {
-      let key = S[l[j]], v = l[j + 1], txt;
+    const tpl = D.L[l[0]];
+    h += '<details open><summary>' + esc(S[tpl[0]]) + '</summary><table>';
+    for (let j = 1; j < l.length; j++) {
+      let key = S[tpl[j]], v = l[j], txt;
       if (v < 0) txt = S[-v - 1];
       else if (key[0] === '#') { const c = key.indexOf(':'); txt = '0x' + v.toString(16).padStart(+key.slice(1, c), '0'); key = key.slice(c + 1); }
       else txt = String(v);
@@ -448,6 +450,8 @@ window.mzReport = {
   view: () => ({ t0: t0, nsPerPx: nsPerPx }),
 };
 
+const selMatch = /^#frame=(\d+)$/.exec(location.hash);  // #frame=N opens frame N (1-based)
+if (selMatch) showDetails(+selMatch[1] - 1);
 if (location.hash === '#selftest') {
   const r = { arrows: N, frames: N, lanes: LANES, parse_ms: +(T_PARSED - T_START).toFixed(1), first_render_ms: +(T_FIRST - T_PARSED).toFixed(1),
               drawn_fit: drawnCount };
@@ -472,14 +476,17 @@ if (location.hash === '#selftest') {
   }
   const icmp = firstOf('ICMP');
   r.icmp_index = icmp;
-  const pick = icmp >= 0 ? icmp : 0;
+  let pick = icmp;
+  for (const name of ['UDP', 'TCP', 'session', 'TLS', 'HTTP']) if (pick < 0) pick = firstOf(name);
+  if (pick < 0) pick = 0;
+  r.clicked = pick;
   const t2 = performance.now();
   r.click_ok = N ? showDetails(pick) : false;
   r.click_ms = +(performance.now() - t2).toFixed(2);
   const txt = N ? detailsText() : '';
   r.details_chars = txt.length;
   r.details_has = {};
-  for (const w of ['Ethernet', 'IPv4', 'ICMP', 'FCS', 'checksum', 'line bits']) r.details_has[w] = txt.indexOf(w) >= 0;
+  for (const w of ['Ethernet', 'IPv4', 'ICMP', 'UDP', 'TCP', 'FCS', 'checksum', 'line bits']) r.details_has[w] = txt.indexOf(w) >= 0;
   r.details_head = txt.slice(0, 400);
   // The page's 4B/5B groups against l1::encode_frame's.
   let checked = 0, match = true;

@@ -27,7 +27,7 @@ namespace mz::report {
 
 struct ReportOptions {
   size_t full_bytes_budget = size_t{6} << 20;  // embed whole frames while their total is under this
-  size_t truncate_bytes = 96;                  // else the first bytes of each frame
+  size_t truncate_bytes = 64;                  // else the first bytes of each frame
   size_t line_bits_budget = size_t{1} << 20;   // bytes of embedded line bits (base64)
 };
 
