@@ -64,7 +64,7 @@ case "$mode" in
 
     # (a) The suite again under AddressSanitizer + UndefinedBehaviorSanitizer (g++, Debug).
     ASAN_DIR=${ASAN_BUILD_DIR:-build-asan}
-    asan_args=(-S . -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMZ_SANITIZE=ON)
+    asan_args=(-S . -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMZ_SANITIZE=ON -DMZ_BUILD_BENCH=OFF)
     command -v ccache >/dev/null && asan_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
     [ "${CI:-}" = true ] && asan_args+=(-DMZ_WERROR=ON)
     echo "== sanitizer pass: configuring ($ASAN_DIR)"
@@ -81,7 +81,7 @@ case "$mode" in
     FUZZ_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
     fuzz_time=${MZ_FUZZ_TIME:-20}
     fuzz_args=(-S . -B "$FUZZ_DIR" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo
-               "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" -DMZ_BUILD_FUZZ=ON -DMZ_BUILD_TESTS=OFF -DMZ_BUILD_TOOLS=OFF)
+               "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" -DMZ_BUILD_FUZZ=ON -DMZ_BUILD_TESTS=OFF -DMZ_BUILD_TOOLS=OFF -DMZ_BUILD_BENCH=OFF)
     command -v ccache >/dev/null && fuzz_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
     echo "== fuzz pass: configuring ($FUZZ_DIR)"
     t0=$SECONDS
