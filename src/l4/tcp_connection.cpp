@@ -557,7 +557,13 @@ bool TcpConnection::process_ack(Time now, const wire::TcpRepr& seg, uint32_t seg
   const bool our_fin_acked = fin_queued_ && snd_max_ > fin_seq_ && snd_una_ > fin_seq_;
   switch (state_) {
     case State::FinWait1:
-      if (our_fin_acked) set_state(State::FinWait2);
+      if (our_fin_acked) {
+        set_state(State::FinWait2);
+        timewait_at_ = now + cfg_.fin_wait2_timeout;  // shares the TIME-WAIT timer slot
+      }
+      break;
+    case State::FinWait2:
+      timewait_at_ = now + cfg_.fin_wait2_timeout;  // the peer is alive: wait on
       break;
     case State::Closing:
       if (our_fin_acked) {

@@ -100,6 +100,10 @@ struct TcpConfig {
   /// The SYN (or SYN-ACK) is sent at most 1 + max_syn_retries times.
   int max_syn_retries = 6;
   Duration time_wait = Duration::seconds(60);  // 2 MSL (Linux: 60 s)
+  /// FIN-WAIT-2 without a word from the peer for this long closes the connection (Linux
+  /// tcp_fin_timeout), so a peer that vanished after acknowledging our FIN cannot keep it
+  /// forever. Every segment received in FIN-WAIT-2 restarts it.
+  Duration fin_wait2_timeout = Duration::seconds(60);
   bool delayed_ack = true;
   Duration ack_delay = Duration::millis(40);
   uint32_t window_segments = 0;  // cap on bytes in flight in MSS units; 0 = no cap; 1 = stop-and-wait

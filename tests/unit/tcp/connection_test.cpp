@@ -601,6 +601,24 @@ TEST_CASE("tcp: active close then the peer's FIN and TIME-WAIT") {
   CHECK_FALSE(d.c.poll_timeout());
 }
 
+TEST_CASE("tcp: FIN-WAIT-2 times out when the peer goes silent") {
+  Driver d = established();
+  d.c.close();
+  REQUIRE(d.c.state() == TcpState::FinWait1);
+  d.out();
+  d.at(at_ms(100));
+  d.in(seg(ACK, 5001, 102));  // our FIN is acknowledged, the peer's FIN never comes
+  REQUIRE(d.c.state() == TcpState::FinWait2);
+  CHECK(d.c.time_wait_deadline() == at_ms(100) + Duration::seconds(60));
+  // A segment from the peer shows it is alive: the wait starts again.
+  d.at(at_ms(5000));
+  d.in(seg(ACK, 5001, 102));
+  CHECK(d.c.time_wait_deadline() == at_ms(5000) + Duration::seconds(60));
+  CHECK(d.fire() == at_ms(5000) + Duration::seconds(60));
+  CHECK(d.c.state() == TcpState::Closed);
+  CHECK(has<tcp_event::Closed>(d.ev()));
+}
+
 TEST_CASE("tcp: passive close") {
   Driver d = established();
   d.in(seg(FIN | ACK, 5001, 101), bytes(10));
