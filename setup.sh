@@ -74,7 +74,7 @@ case "$mode" in
     # shellcheck disable=SC2086
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-      ctest --test-dir "$ASAN_DIR" --output-on-failure -j "$JOBS" ${MZ_ASAN_TEST_ARGS:--LE integrity}
+      ctest --test-dir "$ASAN_DIR" --output-on-failure -j "$JOBS" ${MZ_ASAN_TEST_ARGS:--LE "integrity|soak"}
     echo "== sanitizer pass: $((SECONDS - t0)) s"
 
     # (b) The libFuzzer targets (clang, ASan + UBSan), each for a bounded time.
