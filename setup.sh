@@ -12,7 +12,8 @@
 # MZ_CMAKE_ARGS (extra CMake arguments), MZ_TEST_ARGS (extra ctest arguments),
 # MZ_FULL=1 (the sanitizer and fuzz passes of `test`, always on when CI=true),
 # MZ_FUZZ_TIME (seconds per fuzz target, default 20), MZ_ASAN_TEST_ARGS (ctest arguments of
-# the sanitizer pass, default: -LE integrity).
+# the sanitizer pass, default: -LE "integrity|soak"; the soak's memory bound is checked in the
+# regular pass, since ASan's quarantine grows RSS by design).
 set -euo pipefail
 cd "$(dirname "$0")"
 
