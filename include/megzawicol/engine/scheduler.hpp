@@ -1,19 +1,43 @@
 // The discrete-event kernel: a virtual clock and a queue of events.
 //
 // Events run in a total order: by time, then by the order in which they were
-// scheduled (a sequence number breaks every tie), so the same inputs always give the
-// same run. Nothing here reads the wall clock.
+// scheduled, so the same inputs always give the same run. Nothing here reads the wall
+// clock.
+//
+// THE QUEUE: A HIERARCHICAL TIMING WHEEL
+// --------------------------------------
+// Times are int64 nanoseconds. The queue keeps a cursor `cur` (never later than any
+// pending event) and eight levels of 256 slots. An event at time t goes to the level of
+// the highest bits in which t differs from cur: level 0 holds the events of cur's own
+// 4096 ns block, one slot per nanosecond (slot = t & 4095); level 1 the rest of its 1 ms
+// block, one slot per 4096 ns (slot = bits 12..19 of t); level 2 one slot per 2^20 ns
+// (bits 20..27); and so on, 8 bits per level. Each slot is a FIFO list.
+// The next event is the head of the first non-empty slot of level 0 (a bitmap finds it);
+// when level 0 is empty, the first non-empty slot of the lowest non-empty level becomes
+// the new cur block and its list is re-filed into the lower levels, in list order. A list
+// is a vector of (time, slot, generation) entries, so re-filing reads memory in order and
+// never touches the events themselves.
+//
+// Why ties keep their scheduling order: all events of one time t are always in the same
+// list. A list only ever receives (a) events appended as they are scheduled, in
+// scheduling order, and (b) the events of a higher slot re-filed when cur enters that slot
+// -- at which moment every lower level is empty, and no event for those times can have
+// been scheduled into the lower levels before (they went to the higher slot). So every
+// list is in scheduling order for each time, and insertion, removal and the search for
+// the next event are O(1) (a summary word for level 0, 4 bitmap words per other level).
 //
 // Cancellation is O(1): an event lives in a slot whose generation changes when it is
-// cancelled or run; the heap entry that still points at it is skipped when popped
-// (lazy deletion, like ns-3's cancel bit).
+// cancelled or run (odd: pending, even: free), so a stale EventId never touches a reused
+// slot, and the list entry of a cancelled event is skipped when its time comes (its slot
+// and callback are freed at once).
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <vector>
 
 #include "megzawicol/core/time.hpp"
+#include "megzawicol/engine/task.hpp"
 
 namespace mz::engine {
 
@@ -25,13 +49,23 @@ struct EventId {
 
 class Scheduler {
  public:
-  using Callback = std::function<void()>;
+  using Callback = Task;
 
   Time now() const { return now_; }
 
   /// Schedules `cb` at absolute time `t` (clamped to now if in the past).
-  EventId schedule_at(Time t, Callback cb);
-  EventId schedule_in(Duration d, Callback cb) { return schedule_at(now_ + d, std::move(cb)); }
+  /// `f` is any `void()` callable (or a Task); it is stored in place, without allocation
+  /// when it fits in Task::kInline bytes.
+  template <class F>
+  EventId schedule_at(Time t, F&& f) {
+    const EventId id = enqueue(t);
+    cb_at(id.slot).assign(std::forward<F>(f));
+    return id;
+  }
+  template <class F>
+  EventId schedule_in(Duration d, F&& f) {
+    return schedule_at(now_ + d, std::forward<F>(f));
+  }
   /// Cancels a pending event; returns false if it already ran or was cancelled.
   bool cancel(EventId id);
   bool is_pending(EventId id) const;
@@ -51,34 +85,57 @@ class Scheduler {
   void set_event_limit(uint64_t n) { limit_ = n; }
   bool event_limit_reached() const { return limit_ != 0 && executed_ >= limit_; }
   uint64_t executed() const { return executed_; }
+  /// Entries held in the queue's lists, counting those of cancelled events not yet dropped
+  /// (memory accounting; walks every list).
+  size_t queued_entries() const;
 
  private:
+  static constexpr uint32_t kNil = UINT32_MAX;
+  // Level 0: 4096 one-nanosecond slots; levels 1..7: 256 slots each, 8 bits of time apiece.
+  static constexpr int kLevels = 8;
+  static constexpr int kBits0 = 12;
+  static constexpr int kSlots0 = 1 << kBits0;
+  static constexpr int kSlots = 256;
+  static constexpr int kLists = kSlots0 + (kLevels - 1) * kSlots;
+  static constexpr int kWords0 = kSlots0 / 64;
+
   struct Entry {
     int64_t t;
-    uint64_t seq;
     uint32_t slot;
     uint32_t gen;
   };
-  struct Slot {
-    Callback cb;
-    uint32_t gen = 0;
-    bool live = false;
+  struct List {
+    std::vector<Entry> v;
+    size_t pos = 0;  // entries before pos have been taken
   };
-  static bool later(const Entry& a, const Entry& b) {
-    return a.t != b.t ? a.t > b.t : a.seq > b.seq;
-  }
-  bool step(Time limit);
-  void release(uint32_t slot);
 
-  std::vector<Entry> heap_;
-  std::vector<Slot> slots_;
+  bool step(Time limit);
+  /// Takes a free slot and files its entry at t (clamped to now); the callback is set by the caller.
+  EventId enqueue(Time t);
+  /// The list whose front entry is the next pending event (re-filing higher levels and
+  /// dropping cancelled entries as needed), or nullptr if nothing is pending.
+  List* next_list();
+  void file(const Entry& e);  // appends e to the list its time belongs to
+  void take_front(List& l, int li);
+  void release(uint32_t slot);
+  void rebase(int64_t new_cur);
+
+  // Callbacks live in fixed chunks, so that one can run in place while it schedules more.
+  static constexpr uint32_t kChunkBits = 10;
+  Callback& cb_at(uint32_t slot) { return chunks_[slot >> kChunkBits][slot & ((1u << kChunkBits) - 1)]; }
+  std::vector<std::unique_ptr<Callback[]>> chunks_;
+  std::vector<uint32_t> gen_;  // odd: pending
   std::vector<uint32_t> free_;
+  std::vector<List> lists_ = std::vector<List>(kLists);
+  uint64_t bits_[kLists / 64] = {};  // one bit per non-empty list
+  uint64_t summary0_ = 0;            // one bit per non-zero word of level 0
+  int64_t cur_ = 0;
   Time now_{};
   Time last_{};
-  uint64_t seq_ = 0;
   uint64_t executed_ = 0;
   uint64_t limit_ = 0;
   size_t live_ = 0;
+  size_t stale_ = 0;  // entries of cancelled events still in lists
   bool stopped_ = false;
 };
 

@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -7,6 +11,7 @@
 #include "megzawicol/engine/scheduler.hpp"
 
 using namespace mz;
+using engine::EventId;
 using engine::Scheduler;
 
 TEST_CASE("scheduler runs events in time order, ties in scheduling order") {
@@ -112,4 +117,126 @@ TEST_CASE("the event limit stops a run that would never end") {
   CHECK(s.event_limit_reached());
   CHECK(s.executed() == 1000);
   CHECK(s.pending() == 1);
+}
+
+// A reference queue (ordered map keyed by time, then scheduling sequence) driven by the same
+// random operations: schedules at offsets from 0 to 2^62 ns (ties, same block, far blocks),
+// cancellations, run_until limits (the cursor may move past the limit while peeking) and
+// events scheduled from inside events. The executed (id, time) sequences must be equal.
+TEST_CASE("differential: the timing wheel runs exactly what an ordered map would") {
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    Scheduler s;
+    Rng rng(seed);
+    std::map<std::pair<int64_t, uint64_t>, int> ref;  // (time, seq) -> label
+    std::map<int, std::pair<EventId, std::pair<int64_t, uint64_t>>> handles;
+    std::vector<std::pair<int, int64_t>> got;
+    std::vector<std::pair<int, int64_t>> want;
+    uint64_t seq = 0;
+    int next_label = 0;
+    int64_t ref_now = 0;
+    auto offset = [&]() -> int64_t {
+      switch (rng.uniform_int(0, 5)) {
+        case 0: return 0;
+        case 1: return static_cast<int64_t>(rng.uniform_int(0, 255));
+        case 2: return static_cast<int64_t>(rng.uniform_int(0, 70'000));
+        case 3: return static_cast<int64_t>(rng.uniform_int(0, 1) << rng.uniform_int(0, 62));
+        case 4: return static_cast<int64_t>(rng.uniform_int(0, 5'000'000'000ULL));
+        default: return static_cast<int64_t>(rng.uniform_int(0, 3)) * 256;
+      }
+    };
+    std::function<void(int64_t, int)> add;  // (absolute time, nesting depth)
+    add = [&](int64_t t, int depth) {
+      const int label = next_label++;
+      const int64_t eff = std::max(t, s.now().ns);
+      const auto key = std::make_pair(eff, seq++);
+      ref[key] = label;
+      const bool spawn = depth < 3 && rng.uniform_int(0, 3) == 0;
+      const int64_t child = spawn ? offset() % 1'000'000 : 0;
+      auto id = s.schedule_at(Time{t}, [&, label, spawn, child, depth] {
+        got.emplace_back(label, s.now().ns);
+        handles.erase(label);
+        if (spawn) add(s.now().ns + child, depth + 1);
+      });
+      handles[label] = {id, key};
+    };
+    // The reference run: pops the smallest key, replays what the event does.
+    for (int round = 0; round < 30; ++round) {
+      const int n = static_cast<int>(rng.uniform_int(0, 60));
+      for (int i = 0; i < n; ++i) add(s.now().ns + offset(), 0);
+      // Cancel a few pending events.
+      for (int c = 0; c < 5 && !handles.empty(); ++c) {
+        auto it = handles.begin();
+        std::advance(it, static_cast<long>(rng.uniform_int(0, handles.size() - 1)));
+        CHECK(s.cancel(it->second.first));
+        ref.erase(it->second.second);
+        handles.erase(it);
+      }
+      const int64_t limit = s.now().ns + offset();
+      // Expected: every ref event with time <= limit, in key order, including children
+      // scheduled by them (the closure adds to ref while the scheduler runs).
+      s.run_until(Time{limit});
+      while (!ref.empty() && ref.begin()->first.first <= limit) {
+        want.emplace_back(ref.begin()->second, ref.begin()->first.first);
+        ref.erase(ref.begin());
+      }
+      ref_now = std::max(ref_now, limit);
+      CHECK(s.now().ns == ref_now);
+      CHECK(s.pending() == ref.size());
+    }
+    s.run();
+    for (const auto& [key, label] : ref) want.emplace_back(label, key.first);
+    REQUIRE(got.size() == want.size());
+    CHECK(got == want);
+  }
+}
+
+TEST_CASE("Task: large and move-only targets run once and are destroyed exactly once") {
+  static int alive = 0;
+  struct Probe {
+    Probe() { ++alive; }
+    Probe(const Probe&) { ++alive; }
+    Probe(Probe&&) noexcept { ++alive; }
+    ~Probe() { --alive; }
+  };
+  {
+    Scheduler s;
+    int sum = 0;
+    auto big = std::make_unique<std::array<int, 64>>();
+    (*big)[63] = 7;
+    std::array<int64_t, 12> wide{};  // 96 bytes: stored on the heap
+    wide[11] = 5;
+    Probe p;
+    s.schedule_at(Time{1}, [&sum, b = std::move(big), p] { sum += (*b)[63]; });
+    s.schedule_at(Time{2}, [&sum, wide, p] { sum += static_cast<int>(wide[11]); });
+    auto cancelled = s.schedule_at(Time{3}, [&sum, wide, p] { sum += 1000; });
+    CHECK(alive == 4);
+    CHECK(s.cancel(cancelled));
+    CHECK(alive == 3);  // the cancelled target is destroyed at once
+    s.run();
+    CHECK(sum == 12);
+    CHECK(alive == 1);
+    s.schedule_at(Time{9}, [p] {});  // still pending when the scheduler goes away
+  }
+  CHECK(alive == 0);
+}
+
+TEST_CASE("a timer re-armed a million times keeps the queue bounded and fires once") {
+  Scheduler s;
+  int fired = 0;
+  int ticks = 0;
+  EventId timeout;
+  // Every microsecond, push a 60 s timeout back (cancel + schedule), like an idle timer.
+  std::function<void()> tick = [&] {
+    ++ticks;
+    s.cancel(timeout);
+    timeout = s.schedule_in(Duration::seconds(60), [&] { ++fired; });
+    if (ticks < 1'000'000) s.schedule_in(Duration{1000}, tick);
+    if (ticks % 100'000 == 0) CHECK(s.queued_entries() <= 2 * s.pending() + 4096 + 1);
+  };
+  s.schedule_at(Time{0}, tick);
+  s.run();
+  CHECK(ticks == 1'000'000);
+  CHECK(fired == 1);
+  CHECK(s.now() == Time{999'999'000 + 60'000'000'000});
+  CHECK(s.queued_entries() == 0);
 }
