@@ -475,29 +475,4 @@ void bench_scale(const Options& o, Rows& rows) {
   fs::remove_all(dir, ec);
 }
 
-// ---------------------------------------------------------------------------------- socket
-
-void bench_socket(const Options& o, Rows& rows) {
-  Row r;
-  r.group = "socket";
-  r.name = "socket mode (megzawicol server/client)";
-  r.unit = "-";
-  bool has = false;
-  if (!o.cli.empty() && fs::exists(o.cli)) {
-    const std::string cmd = "'" + o.cli + "' --help 2>&1";
-    if (FILE* p = popen(cmd.c_str(), "r")) {
-      char line[512];
-      std::string text;
-      while (std::fgets(line, sizeof line, p)) text += line;
-      pclose(p);
-      has = text.find("megzawicol server") != std::string::npos && text.find("megzawicol client") != std::string::npos;
-    }
-  }
-  r.note = has ? "skipped: server/client exist but this suite does not measure them yet"
-               : "skipped: `" + (o.cli.empty() ? std::string("megzawicol") : o.cli) +
-                     " --help` lists no server/client commands";
-  r.extra["available"] = has;
-  rows.push_back(r);
-}
-
 }  // namespace mzb

@@ -255,7 +255,7 @@ int cmd_client(const std::vector<std::string>& args) {
   po::options_description d("Client options");
   d.add_options()("connect", po::value(&o.connect), "server ADDRESS:PORT (default 127.0.0.1:65432)")(
       "message", po::value(&message), "the message to send (default \"Hello, server!\")")(
-      "file", po::value(&file), "send this file's content as the message")(
+      "file", po::value(&file), "send this file's bytes as an application/octet-stream body (any content; the server echoes it verbatim)")(
       "count", po::value(&o.count), "requests on the connection (default 1)")(
       "timeout", po::value(&timeout), "give up after this long without an answer (default 30s)")(
       "pin", po::value(&pin), "the server's Ed25519 public key, 64 hex digits (default: the demo key's)")(
@@ -277,6 +277,7 @@ int cmd_client(const std::vector<std::string>& args) {
     std::ifstream in(file, std::ios::binary);
     if (!in) throw std::runtime_error(file + ": cannot read file");
     o.message.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    o.raw = true;
   }
   if (o.count == 0) throw po::error("--count: must be at least 1");
   o.timeout = parse_dur("--timeout", timeout);

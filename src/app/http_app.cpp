@@ -42,11 +42,58 @@ const char* state_name(l5::SessionState s) {
 
 std::string clip(const std::string& s, size_t n = 120) { return s.size() <= n ? s : s.substr(0, n) + "..."; }
 
+/// A POST whose body is `body` itself (application/octet-stream), echoed back verbatim.
+l7::HttpRequest make_raw_request(const std::string& host, const std::string& body, const std::string& cookie,
+                                 const std::string& bearer_token, bool keep_alive) {
+  l7::HttpRequest r;
+  r.method = "POST";
+  r.target = "/api/v1/messages";
+  r.version = 11;
+  r.body = body;
+  r.headers.push_back({"Host", host});
+  r.headers.push_back({"User-Agent", "megzawicol/0.1"});
+  r.headers.push_back({"Content-Type", "application/octet-stream"});
+  if (!cookie.empty()) r.headers.push_back({"Cookie", cookie});
+  if (!bearer_token.empty()) r.headers.push_back({"Authorization", "Bearer " + bearer_token});
+  r.headers.push_back({"Accept", "application/octet-stream"});
+  if (!keep_alive) r.headers.push_back({"Connection", "close"});
+  r.headers.push_back({"Content-Length", std::to_string(r.body.size())});
+  return r;
+}
+
+/// Bytes waiting for room in TCP's send buffer: a vector and a read offset. TCP takes a
+/// segment's worth at a time as ACKs arrive, so dropping the sent prefix on every call would
+/// move a large body over and over (quadratic); the prefix is dropped once it is at least
+/// half the vector, so each byte moves O(1) times.
+class OutQueue {
+ public:
+  bool empty() const { return head_ == data_.size(); }
+  size_t size() const { return data_.size() - head_; }
+  void append(ByteView b) {
+    if (head_ > 0 && head_ * 2 >= data_.size()) {
+      data_.erase(data_.begin(), data_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    data_.insert(data_.end(), b.begin(), b.end());
+  }
+  ByteView pending() const { return ByteView(data_).subspan(head_); }
+  void consume(size_t n) {
+    head_ += n;
+    if (head_ == data_.size()) {
+      data_.clear();
+      head_ = 0;
+    }
+  }
+
+ private:
+  Bytes data_;
+  size_t head_ = 0;
+};
+
 // Writes as much of `out` as TCP takes; keeps the rest.
-void flush_tcp(stack::Host& host, Time now, stack::ConnId id, Bytes& out) {
+void flush_tcp(stack::Host& host, Time now, stack::ConnId id, OutQueue& out) {
   if (out.empty()) return;
-  const size_t n = host.tcp_send(now, id, out);
-  out.erase(out.begin(), out.begin() + static_cast<long>(n));
+  out.consume(host.tcp_send(now, id, out.pending()));
 }
 
 }  // namespace
@@ -59,7 +106,7 @@ struct HttpClientApp::Conn {
   std::unique_ptr<l6::RandomSource> tls_rng;
   std::unique_ptr<l6::TlsConnection> tls;
   l7::HttpClientCodec http;
-  Bytes tcp_out;
+  OutQueue tcp_out;
   Time opened_at;
   bool tls_reported = false;
   bool closing = false;
@@ -113,19 +160,25 @@ void HttpClientApp::connect(stack::Host& host, Time now) {
 void HttpClientApp::send_request(stack::Host& host, Time now) {
   Conn& c = *conn_;
   const bool last = sent_ + 1 >= cfg_.requests;
-  l7::HttpRequest req = l7::make_message_request(cfg_.host_header, cfg_.message, now.ns, "session=" +
-                                                     (session_id_ ? session_id_->to_string() : std::string("none")),
-                                                 "Bearer megzawicol-demo-token", cfg_.keep_alive && !last);
+  const std::string cookie = "session=" + (session_id_ ? session_id_->to_string() : std::string("none"));
+  l7::HttpRequest req =
+      cfg_.raw_body ? make_raw_request(cfg_.host_header, cfg_.message, cookie, "megzawicol-demo-token",
+                                       cfg_.keep_alive && !last)
+                    : l7::make_message_request(cfg_.host_header, cfg_.message, now.ns, cookie,
+                                               "megzawicol-demo-token", cfg_.keep_alive && !last);
   ++sent_;
   const Bytes wire = c.http.request(req);
   host.trace(now, Layer::Application, "http_request",
              "HTTP request #" + std::to_string(sent_) + ": " + req.method + " " + req.target + " HTTP/1.1, " +
                  std::to_string(req.headers.size()) + " headers, " + std::to_string(req.body.size()) +
-                 "-byte JSON body " + clip(req.body) + " -> " + std::to_string(wire.size()) +
-                 " bytes handed to the presentation layer",
+                 (cfg_.raw_body ? "-byte octet-stream body -> " : "-byte JSON body " + clip(req.body) + " -> ") +
+                 std::to_string(wire.size()) + " bytes handed to the presentation layer",
              {{"method", req.method}, {"target", req.target}, {"bytes", uint64_t{wire.size()}}});
-  print("[Client] Sending: " + clip(cfg_.message, 200) +
-        (cfg_.message.size() > 200 ? " (" + std::to_string(cfg_.message.size()) + " bytes)" : std::string()));
+  if (cfg_.raw_body)
+    print("[Client] Sending: " + std::to_string(cfg_.message.size()) + " bytes (application/octet-stream)");
+  else
+    print("[Client] Sending: " + clip(cfg_.message, 200) +
+          (cfg_.message.size() > 200 ? " (" + std::to_string(cfg_.message.size()) + " bytes)" : std::string()));
   c.tls->write_app(wire);
 }
 
@@ -187,7 +240,7 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
           Bytes out = c.tls->take_transport();
           if (!out.empty() && c.session.is_open()) {
             Bytes f = c.session.send(now, out);
-            c.tcp_out.insert(c.tcp_out.end(), f.begin(), f.end());
+            c.tcp_out.append(f);
             flush_tcp(host, now, c.id, c.tcp_out);
           }
           end_connection(host, now, why);
@@ -236,7 +289,7 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
                    "session " + (session_id_ ? session_id_->to_string() : std::string("?")) + ": " +
                        std::to_string(out.size()) + " bytes of TLS in DATA frame(s), " + std::to_string(f.size()) +
                        " bytes with the 33-byte header(s), timestamp " + format_time(now));
-        c.tcp_out.insert(c.tcp_out.end(), f.begin(), f.end());
+        c.tcp_out.append(f);
       }
     }
     if (c.closing && c.tls && c.tls->write_closed() && c.tcp_out.empty()) {
@@ -244,7 +297,7 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
       Bytes f = c.session.close(now, last ? l5::CloseMode::kEnd : l5::CloseMode::kSuspend);
       host.trace(now, Layer::Session, "session_close",
                  std::string("closing the session connection (") + (last ? "ending the session" : "session kept for resumption") + ")");
-      c.tcp_out.insert(c.tcp_out.end(), f.begin(), f.end());
+      c.tcp_out.append(f);
       flush_tcp(host, now, c.id, c.tcp_out);
       host.tcp_close(now, c.id);
       c.closing = false;
@@ -268,7 +321,7 @@ void HttpClientApp::on_tcp(stack::Host& host, Time now, stack::ConnId id, const 
     host.trace(now, Layer::Session, "session_open",
                std::string(session_id_ ? "resuming session " + session_id_->to_string() : std::string("opening a new session")) +
                    ": " + std::to_string(open.size()) + "-byte frame");
-    conn_->tcp_out.insert(conn_->tcp_out.end(), open.begin(), open.end());
+    conn_->tcp_out.append(open);
     flush_tcp(host, now, id, conn_->tcp_out);
   } else if (std::holds_alternative<l4::tcp_event::Readable>(ev) || std::holds_alternative<l4::tcp_event::Writable>(ev)) {
     pump(host, now);
@@ -337,7 +390,7 @@ struct HttpServerApp::Conn {
   std::unique_ptr<l6::RandomSource> tls_rng;
   l6::TlsConnection tls;
   l7::HttpServerCodec http;
-  Bytes tcp_out;
+  OutQueue tcp_out;
   bool closing = false;
 
   Conn(l5::SessionServer& s, uint64_t seed, const l6::TlsConfig& tc, const TlsRandomFactory& random,
@@ -400,7 +453,7 @@ void HttpServerApp::pump(stack::Host& host, Time now, stack::ConnId id, Conn& c)
       moved = true;
     }
     if (Bytes out = c.session.take_output(); !out.empty()) {
-      c.tcp_out.insert(c.tcp_out.end(), out.begin(), out.end());
+      c.tcp_out.append(out);
       moved = true;
     }
     trace_session_events(host, now);
@@ -439,7 +492,7 @@ void HttpServerApp::pump(stack::Host& host, Time now, stack::ConnId id, Conn& c)
         ++alerts_;
         if (Bytes out = c.tls.take_transport(); !out.empty() && c.session.is_attached()) {
           Bytes f = c.session.send(now, out);
-          c.tcp_out.insert(c.tcp_out.end(), f.begin(), f.end());
+          c.tcp_out.append(f);
         }
         drop(host, now, id, "TLS failure: " + c.tls.error());
         return;
@@ -481,7 +534,7 @@ void HttpServerApp::pump(stack::Host& host, Time now, stack::ConnId id, Conn& c)
                  "session " + (c.session.session_id() ? c.session.session_id()->to_string() : std::string("?")) + ": " +
                      std::to_string(out.size()) + " bytes of TLS in DATA frame(s), " + std::to_string(f.size()) +
                      " bytes with header(s)");
-      c.tcp_out.insert(c.tcp_out.end(), f.begin(), f.end());
+      c.tcp_out.append(f);
     }
     if (!c.tcp_out.empty()) {
       const size_t before = c.tcp_out.size();

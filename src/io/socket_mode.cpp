@@ -615,6 +615,7 @@ int run_client(const ClientOptions& o) {
     ccfg.host_header = "server";
     ccfg.port = o.port;
     ccfg.message = o.message;
+    ccfg.raw_body = o.raw;
     ccfg.requests = o.count;
     ccfg.timeout = o.timeout;
     ccfg.pinned_server_key = o.pin ? *o.pin : l6::ed25519_public(demo_server_key());
@@ -639,7 +640,8 @@ int run_client(const ClientOptions& o) {
         else
           finish(kExitFailure, e);
       } else {
-        // The server's JSON echo must carry our message byte for byte.
+        // The server's echo must carry our message byte for byte: inside its JSON reply for
+        // a JSON request, as the whole body for a raw (--file) one.
         bool ok = app->received().size() == o.count;
         std::string why = ok ? "" : "expected " + std::to_string(o.count) + " responses, got " +
                                         std::to_string(app->received().size());
@@ -649,6 +651,14 @@ int run_client(const ClientOptions& o) {
             ok = false;
             why = "HTTP status " + std::to_string(r.status);
             break;
+          }
+          if (o.raw) {  // a verbatim echo: compare the bytes, no JSON around them
+            if (r.body != o.message) {
+              ok = false;
+              why = "the echoed body differs from the file sent (" + std::to_string(r.body.size()) + " bytes back, " +
+                    std::to_string(o.message.size()) + " sent)";
+            }
+            continue;
           }
           const auto j = nlohmann::json::parse(r.body, nullptr, false);
           if (j.is_discarded() || !j.contains("message") || !j["message"].is_string()) {

@@ -152,6 +152,14 @@ HttpResponse json_response(int status, const std::string& reason, int version, b
 }  // namespace
 
 HttpResponse make_echo_response(const HttpRequest& req, int64_t now_ns, const std::string& server_name) {
+  // Raw bytes are echoed as they came: the body back, byte for byte, with the same type.
+  if (const std::string* type = req.header("Content-Type");
+      type != nullptr && type->rfind("application/octet-stream", 0) == 0) {
+    HttpResponse res = json_response(200, "OK", req.version, req.keep_alive(), req.body, now_ns, server_name);
+    for (auto& h : res.headers)
+      if (h.name == "Content-Type") h.value = "application/octet-stream";
+    return res;
+  }
   ordered_json echo;
   echo["method"] = req.method;
   echo["target"] = req.target;

@@ -250,6 +250,22 @@ TEST_CASE("socket mode: a 3 MB file crosses a lossy noisy line byte for byte") {
   MESSAGE("3 MB echoed with 5% loss and BER 1e-6 in " << secs << " s (" << 3.0 / secs << " MB/s each way)");
 }
 
+TEST_CASE("socket mode: a binary file (every byte value) is echoed verbatim, twice on one connection") {
+  Server s("binary-file", {});
+  std::string data(2 * 1000 * 1000, '\0');
+  mz::Rng rng(77);
+  for (char& ch : data) ch = static_cast<char>(rng.uniform_int(0, 255));
+  data[0] = '\0';  // NUL and invalid UTF-8 are fine: the body is application/octet-stream
+  data[1] = static_cast<char>(0xFF);
+  const std::string file = s.dir + "/blob.bin";
+  std::ofstream(file, std::ios::binary) << data;
+  const Result r = run_client(s.dir, "client", {"--connect", s.endpoint(), "--file", file, "--count", "2", "--quiet"}, 60s);
+  INFO(r.output.substr(0, 4000));
+  CHECK(r.status == 0);
+  CHECK(r.output.find("[Client] Echo verified: 2000000 bytes x 2 identical") != std::string::npos);
+  CHECK(r.output.find("Sending: 2000000 bytes (application/octet-stream)") != std::string::npos);
+}
+
 TEST_CASE("socket mode: 50 concurrent clients all get their own echo") {
   Server s("fifty", {});
   const auto t0 = Clock::now();

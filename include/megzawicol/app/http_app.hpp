@@ -36,6 +36,10 @@ struct HttpClientConfig {
   std::string host_header = "server";
   uint16_t port = 65432;
   std::string message = "Hello, server!";
+  // false: the seed's JSON {"message", "timestamp"} body; true: `message` itself as an
+  // application/octet-stream body (any bytes, e.g. a binary file), which the server echoes
+  // back verbatim.
+  bool raw_body = false;
   uint32_t requests = 1;      // per connection
   uint32_t connections = 1;   // > 1: reconnect and resume the session
   bool keep_alive = true;     // requests after the first reuse the connection

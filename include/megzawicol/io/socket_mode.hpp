@@ -67,6 +67,7 @@ struct ServerOptions : CommonOptions {
 struct ClientOptions : CommonOptions {
   std::string connect = "127.0.0.1:65432";
   std::string message = "Hello, server!";
+  bool raw = false;          // send `message` verbatim as application/octet-stream (--file)
   uint32_t count = 1;        // requests on the connection
   Duration timeout = Duration::seconds(30);
   std::optional<std::array<uint8_t, 32>> pin;  // server's Ed25519 public key; default: the demo key's
