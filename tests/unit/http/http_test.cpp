@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -363,6 +364,122 @@ TEST_CASE("whole and one byte at a time and random chunks give identical events"
   CHECK(serve(bad, random_chunks(5, 9)) == bad_ref);
 }
 
+/// Every way of cutting `data` that matters for a short tail: whole, one byte at a time,
+/// in two pieces at every offset, in three pieces around every pair of offsets among the
+/// last 12 bytes, and in random pieces of 1 to 6 bytes.
+std::vector<Chunker> tail_chunkings(const std::string& data) {
+  std::vector<Chunker> out{Chunker(whole), Chunker(bytewise)};
+  for (size_t i = 1; i < data.size(); ++i) {
+    out.emplace_back([i](const std::string& s) { return std::vector<std::string>{s.substr(0, i), s.substr(i)}; });
+  }
+  size_t from = data.size() > 12 ? data.size() - 12 : 1;
+  for (size_t i = from; i < data.size(); ++i) {
+    for (size_t j = i + 1; j < data.size(); ++j) {
+      out.emplace_back([i, j](const std::string& s) {
+        return std::vector<std::string>{s.substr(0, i), s.substr(i, j - i), s.substr(j)};
+      });
+    }
+  }
+  for (uint64_t seed = 1; seed <= 30; ++seed) out.push_back(random_chunks(seed, 2 + seed % 5));
+  return out;
+}
+
+const std::string kEmptyChunkedHead = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+const std::string kEmptyChunkedResponseHead = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+TEST_CASE("a chunked body that is only the last chunk gives the same events however it is cut") {
+  // The body starts with its last chunk ("0" CRLF): its tail is shorter than any other
+  // chunked tail, and arrives here whole, split anywhere and in small pieces.
+  struct Case {
+    std::string body;               // after the header
+    size_t messages;                // requests expected
+    std::optional<std::string> error;
+  };
+  const std::vector<Case> cases = {
+      {"0\r\n\r\n", 1, std::nullopt},
+      {"0\r\n", 0, std::nullopt},      // the end of the trailer has not come yet
+      {"0\r\n\r", 0, std::nullopt},
+      {"00\r\n", 0, std::nullopt},
+      {"00\r\n\r\n", 1, std::nullopt},
+      {"000\r\n\r\n", 1, std::nullopt},
+      {"0;x=1\r\n\r\n", 1, std::nullopt},
+      {"0\r\nX-Sum: 1\r\n\r\n", 1, std::nullopt},
+      {"0\r\n\r\nGET /after HTTP/1.1\r\n\r\n", 2, std::nullopt},
+      {"0\r\n\r\n\r\nGET /after HTTP/1.1\r\n\r\n", 2, std::nullopt},
+      {"0\r\n\r\n0\r\n", 1, std::string("bad method")},
+      {"0x\r\n\r\n", 0, std::string("bad chunk extension")},
+      {"0\r\nno colon\r\n\r\n", 0, std::string("bad field")},
+      {"0\rX\r\n\r\n", 0, std::string("bad line ending")},
+      {"zz\r\n", 0, std::string("bad chunk")},
+      {"\r\n\r\n", 0, std::string("bad chunk")},
+  };
+  for (const auto& c : cases) {
+    std::string data = kEmptyChunkedHead + c.body;
+    CAPTURE(c.body);
+    auto ref = serve(data);
+    CHECK(ref.messages.size() == c.messages);
+    CHECK(ref.error == c.error);
+    if (!ref.messages.empty()) {
+      CHECK(ref.messages[0].body.empty());
+      CHECK(*ref.messages[0].header("Transfer-Encoding") == "chunked");
+    }
+    if (c.messages == 2) CHECK(ref.messages[1].target == "/after");
+    size_t k = 0;
+    for (const Chunker& chunker : tail_chunkings(data)) {
+      CAPTURE(k++);
+      CHECK(serve(data, chunker) == ref);
+    }
+  }
+}
+
+TEST_CASE("a short last chunk is held until the trailer ends and memory stays bounded") {
+  HttpServerCodec server;
+  server.feed(to_bytes(kEmptyChunkedHead + "0\r\n"));
+  CHECK_FALSE(server.next());
+  CHECK(server.buffered() == 3);
+  for (char c : std::string("\r\n")) {
+    server.feed(to_bytes(std::string(1, c)));
+    if (c == '\r') {
+      CHECK_FALSE(server.next());
+      CHECK(server.buffered() == 4);
+    }
+  }
+  auto ev = server.next();
+  REQUIRE(ev);
+  REQUIRE(ev->ok());
+  CHECK(ev->value().body.empty());
+  CHECK(server.buffered() == 0);
+  CHECK_FALSE(server.next());
+
+  // A trailer that never ends is bounded like a header.
+  size_t max_buffered = 0;
+  auto out = serve(kEmptyChunkedHead + "0\r\nX-Long: " + std::string(20000, 'v'), random_chunks(9, 5), {},
+                   &max_buffered);
+  REQUIRE(out.error);
+  CHECK(max_buffered <= 8192);
+}
+
+TEST_CASE("a chunked response that is only the last chunk on the client side") {
+  for (bool eof : {false, true}) {
+    CAPTURE(eof);
+    for (const std::string& tail : {std::string("0\r\n\r\n"), std::string("0\r\n"), std::string("0\r\n\r"),
+                                    std::string("0;a\r\nX: 1\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n")}) {
+      CAPTURE(tail);
+      std::string data = kEmptyChunkedResponseHead + tail;
+      auto ref = receive(data, whole, eof);
+      bool complete = tail.size() >= 5;
+      CHECK(ref.messages.size() == (complete ? (tail.size() > 20 ? 2u : 1u) : 0u));
+      if (complete) {
+        CHECK_FALSE(ref.error);
+        CHECK(ref.messages[0].body.empty());
+      } else {
+        CHECK(ref.error == (eof ? std::optional<std::string>("partial message") : std::nullopt));
+      }
+      for (const Chunker& chunker : tail_chunkings(data)) CHECK(receive(data, chunker, eof) == ref);
+    }
+  }
+}
+
 TEST_CASE("pipelined requests in one chunk come out in order and are answered in order") {
   std::string stream;
   for (int i = 0; i < 5; ++i) {
@@ -499,6 +616,35 @@ TEST_CASE("body limit exceeded is an error") {
                          c, small);
     REQUIRE(chunked.error);
     CHECK(*chunked.error == "body too large (limit 10 bytes)");
+  }
+  // A Content-Length over the limit is refused at the end of the header whether or not
+  // body bytes come in the same piece (with them, Beast alone would go on into the body).
+  for (bool client : {false, true}) {
+    CAPTURE(client);
+    std::string head = client ? "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n"
+                              : "POST / HTTP/1.1\r\nContent-Length: 20\r\n\r\n";
+    for (const std::string& body : {std::string(), std::string("0123"), std::string(20, 'b')}) {
+      CAPTURE(body.size());
+      std::string data = head + body;
+      for (const Chunker& c : {Chunker(whole), Chunker(bytewise), random_chunks(8, 30)}) {
+        std::optional<std::string> error;
+        if (client) {
+          HttpClientCodec codec(small);
+          Outcome<HttpResponse> res;
+          for (const auto& piece : c(data)) {
+            codec.feed(to_bytes(piece));
+            drain(codec, res);
+          }
+          CHECK(res.messages.empty());
+          error = res.error;
+        } else {
+          auto req = serve(data, c, small);
+          CHECK(req.messages.empty());
+          error = req.error;
+        }
+        CHECK(error == std::optional<std::string>("body too large (limit 10 bytes)"));
+      }
+    }
   }
   // A chunk extension that never ends is bounded like a header.
   size_t max_buffered = 0;
