@@ -149,7 +149,7 @@ int trace_command(const std::vector<std::string>& args0, std::ostream& out, std:
     trace_usage(out);
     return kOk;
   }
-  const std::string sub = args0[0];
+  const std::string& sub = args0[0];
   const std::vector<std::string> args(args0.begin() + 1, args0.end());
   if (sub == "summary") return guarded("trace summary", err, [&] { return cmd_summary(args, out); });
   if (sub == "filter") return guarded("trace filter", err, [&] { return cmd_filter(args, out); });

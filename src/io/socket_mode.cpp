@@ -226,7 +226,7 @@ class Wire : public std::enable_shared_from_this<Wire> {
     });
   }
 
-  void transmit(PacketBuf frame) {
+  void transmit(const PacketBuf& frame) {
     const Time now = now_;
     const size_t len = frame.size();
     if (p_.pcap) p_.pcap->write(now, frame.view());

@@ -701,7 +701,7 @@ void TlsConnection::enter_connected() {
   }
 }
 
-void TlsConnection::fail(AlertDescription d, std::string reason) {
+void TlsConnection::fail(AlertDescription d, const std::string& reason) {
   if (failed()) return;
   hs_out_.clear();
   app_pending_.clear();

@@ -228,14 +228,14 @@ void Switch::handle_frame(Time now, uint32_t port, PacketBuf frame, bool rx_erro
     msg += outs.empty() ? std::string(": no other port is up") : " to " + port_list(outs);
     emit(now, "flood", msg, fields({{"in", uint64_t{port}}, {"copies", uint64_t{outs.size()}}}));
   }
-  for (size_t i = 0; i < outs.size(); ++i) {
+  // A copy for every port but the last, which takes the frame itself.
+  if (outs.empty()) return;
+  for (size_t i = 0; i + 1 < outs.size(); ++i) {
     ++ctr_.frames_out;
-    if (i + 1 == outs.size()) {
-      tx_.push_back(Transmit{outs[i], std::move(frame)});
-    } else {
-      tx_.push_back(Transmit{outs[i], PacketBuf::from(frame.view())});
-    }
+    tx_.push_back(Transmit{outs[i], PacketBuf::from(frame.view())});
   }
+  ++ctr_.frames_out;
+  tx_.push_back(Transmit{outs.back(), std::move(frame)});
 }
 
 }  // namespace mz::stack

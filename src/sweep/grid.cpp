@@ -55,10 +55,8 @@ bool plausible_path(const std::string& p) {
       if (c < '0' || c > '9') return false;
     } else if (c == '.') {
       if (prev == '.') return false;
-    } else if (!word) {
-      return false;
-    } else if (prev == ']') {
-      return false;  // "x[0]y"
+    } else if (!word || prev == ']') {
+      return false;  // a character outside a name, or a name after an index: "x[0]y"
     }
     prev = c;
   }

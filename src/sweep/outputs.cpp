@@ -100,6 +100,7 @@ std::vector<std::vector<const RunRecord*>> by_combination(const SweepInfo& info,
   runs.assign(nc, 0);
   failed.assign(nc, 0);
   std::vector<const RunRecord*> sorted;
+  sorted.reserve(records.size());
   for (const auto& r : records) sorted.push_back(&r);
   std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->id < b->id; });
   for (const auto* r : sorted) {

@@ -1,11 +1,11 @@
 // Child processes: fork/exec, at most `jobs` at once, every child reaped.
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <csignal>
 #include <cstring>
 #include <map>

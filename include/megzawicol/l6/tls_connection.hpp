@@ -185,7 +185,7 @@ class TlsConnection {
   void install_write(Epoch e, const Secret& secret, uint32_t generation = 0);
   void enter_connected();
   /// Sends a fatal alert and enters Failed (once).
-  void fail(AlertDescription d, std::string reason);
+  void fail(AlertDescription d, const std::string& reason);
   bool failed() const { return state_ == State::Failed; }
   bool handshaking() const;
 
