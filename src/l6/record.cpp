@@ -109,28 +109,40 @@ void RecordProtection::seal(ContentType type, ByteView content, Bytes& out, size
 
 std::optional<RecordError> RecordProtection::open(ByteView header, ByteView encrypted_record,
                                                   ContentType& type, Bytes& content) {
-  content.clear();
+  content.clear();  // keeps its capacity: a caller that reuses `content` allocates nothing
+  return open_append(header, encrypted_record, type, content);
+}
+
+std::optional<RecordError> RecordProtection::open_append(ByteView header, ByteView encrypted_record,
+                                                         ContentType& type, Bytes& out) {
   if (encrypted_record.size() > kMaxCiphertext) {
     return RecordError{AlertDescription::record_overflow, "ciphertext longer than 2^14 + 256"};
   }
   if (encrypted_record.size() < kAeadTagLen + 1) {
     return RecordError{AlertDescription::bad_record_mac, "encrypted record shorter than a tag"};
   }
-  Bytes plain(encrypted_record.size() - kAeadTagLen);
-  if (!aead_.open(nonce(), header, encrypted_record, plain.data())) {
+  const size_t base = out.size();
+  const size_t len = encrypted_record.size() - kAeadTagLen;
+  out.resize(base + len);
+  uint8_t* plain = out.data() + base;
+  if (!aead_.open(nonce(), header, encrypted_record, plain)) {
+    out.resize(base);
     return RecordError{AlertDescription::bad_record_mac, "record authentication failed"};
   }
   ++seq_;
-  if (plain.size() > kMaxPlaintext + 1) {
+  if (len > kMaxPlaintext + 1) {
+    out.resize(base);
     return RecordError{AlertDescription::record_overflow, "inner plaintext longer than 2^14 + 1"};
   }
   // Strip the zero padding from the end; the last non-zero byte is the real type (5.4).
-  size_t n = plain.size();
+  size_t n = len;
   while (n > 0 && plain[n - 1] == 0) --n;
-  if (n == 0) return RecordError{AlertDescription::unexpected_message, "inner plaintext has no content type"};
+  if (n == 0) {
+    out.resize(base);
+    return RecordError{AlertDescription::unexpected_message, "inner plaintext has no content type"};
+  }
   type = static_cast<ContentType>(plain[n - 1]);
-  plain.resize(n - 1);
-  content = std::move(plain);
+  out.resize(base + n - 1);
   return std::nullopt;
 }
 

@@ -219,11 +219,16 @@ void TlsConnection::process_record() {
       return;
     case ContentType::application_data: {
       ContentType inner = ContentType::invalid;
-      Bytes content;
-      if (auto err = read_->open(rx_.header_bytes(), body, inner, content)) {
+      // Application data is decrypted straight onto the end of app_in_ (no temporary, no
+      // copy); any other inner type is moved out of it again.
+      const size_t base = app_in_.size();
+      if (auto err = read_->open_append(rx_.header_bytes(), body, inner, app_in_)) {
         fail(err->alert, err->reason);
         return;
       }
+      if (inner == ContentType::application_data && hs_in_.empty() && read_epoch_ == Epoch::application) return;
+      const Bytes content(app_in_.begin() + static_cast<std::ptrdiff_t>(base), app_in_.end());
+      app_in_.resize(base);
       switch (inner) {
         case ContentType::handshake:
           process_handshake_bytes(content);
@@ -236,8 +241,6 @@ void TlsConnection::process_record() {
             fail(AlertDescription::unexpected_message, "application data inside a handshake message");
           } else if (read_epoch_ != Epoch::application) {
             fail(AlertDescription::unexpected_message, "application data before the handshake completed");
-          } else {
-            app_in_.insert(app_in_.end(), content.begin(), content.end());
           }
           return;
         default:

@@ -113,6 +113,10 @@ class RecordProtection {
   /// The sequence number advances only on success.
   std::optional<RecordError> open(ByteView header, ByteView encrypted_record, ContentType& type,
                                   Bytes& content);
+  /// The same, but the plaintext is appended to `out` (decrypted in place there, no
+  /// temporary); on error `out` is left as it was.
+  std::optional<RecordError> open_append(ByteView header, ByteView encrypted_record, ContentType& type,
+                                         Bytes& out);
 
   /// The sequence number of the next record.
   uint64_t sequence() const { return seq_; }
