@@ -171,7 +171,7 @@ void damage(Rng& rng, Bytes& b, size_t& nbits) {
 void garbage(Rng& rng, BitWriter& w) {
   const int parts = static_cast<int>(rng.uniform_int(1, 4));
   for (int p = 0; p < parts; ++p) {
-    switch (rng.uniform_int(0, 7)) {
+    switch (rng.uniform_int(0, 8)) {
       case 0: w.run(true, rng.uniform_int(1, 200)); break;
       case 1: w.run(false, rng.uniform_int(1, 200)); break;
       case 2:
@@ -186,6 +186,11 @@ void garbage(Rng& rng, BitWriter& w) {
         for (size_t i = 0, n = rng.uniform_int(1, 8); i < n; ++i) w.bits(0b11000, 5);
         break;
       case 6: w.run(true, rng.uniform_int(0, 7)); break;  // a LineEncoder pad
+      case 7:                                             // idle with a single 0 in it
+        w.run(true, rng.uniform_int(0, 80));
+        w.bit(false);
+        w.run(true, rng.uniform_int(0, 80));
+        break;
       default:                                            // alternating runs
         for (size_t i = 0, n = rng.uniform_int(1, 6); i < n; ++i) w.run(i % 2, rng.uniform_int(1, 20));
         break;
@@ -415,6 +420,27 @@ TEST_CASE("differential: LineDecoder on damaged streams in random chunks") {
   }
   CHECK(events > 2000);
   CHECK(kinds.size() == 7);  // the two kinds of frame and the five stream errors
+}
+
+TEST_CASE("differential: LineDecoder on a single 0 bit in idle before a frame") {
+  // Whether the bits skipped before a start were all idle decides the garbage report.
+  Rng rng(0x0B);
+  l1::LineBits lb;
+  ref::encode_frame(random_bytes(rng, 20), lb);
+  for (size_t before = 0; before < 80; ++before) {
+    for (size_t after = 0; after < 80; after += 1 + before % 3) {
+      BitWriter w;
+      w.run(true, before);
+      w.bit(false);
+      w.run(true, after);
+      w.line(lb.bits, lb.nbits);
+      w.run(true, 16);
+      CAPTURE(before);
+      CAPTURE(after);
+      const auto got = compare_stream(w.finish(), 16384, rng, static_cast<int>(rng.uniform_int(0, 3)));
+      CHECK(!got.empty());
+    }
+  }
 }
 
 TEST_CASE("differential: LineDecoder on long idle and zero runs and pure garbage") {
