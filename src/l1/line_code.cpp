@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
 #include <utility>
 
 namespace mz::l1 {
@@ -25,6 +27,20 @@ constexpr uint32_t kD5 = byte_pair(0xD5);
 // Start of stream as the stream decoder hunts for it: J K then the first preamble pair.
 constexpr uint32_t kStart = (kJK << 10) | k55;
 constexpr size_t kPreambleBytes = 7;  // 6 x 0x55 + SFD 0xD5 (J K replaced the first 0x55)
+// The 70 preamble/SFD bits after J K, as 40 + 30 bits: 55 55 55 55 | 55 55 D5.
+constexpr uint64_t kPreamble40 = (uint64_t{k55} << 30) | (uint64_t{k55} << 20) | (uint64_t{k55} << 10) | k55;
+constexpr uint64_t kPreamble30 = (uint64_t{k55} << 20) | (uint64_t{k55} << 10) | kD5;
+
+// J K, the preamble and the SFD: 80 bits, exactly 10 bytes.
+constexpr std::array<uint8_t, 10> make_header() {
+  std::array<uint8_t, 10> h{};
+  const uint64_t first = (uint64_t{kJK} << 54) | (kPreamble40 << 14) | (kPreamble30 >> 16);
+  for (int i = 0; i < 8; ++i) h[i] = static_cast<uint8_t>(first >> (56 - 8 * i));
+  h[8] = static_cast<uint8_t>(kPreamble30 >> 8);
+  h[9] = static_cast<uint8_t>(kPreamble30);
+  return h;
+}
+constexpr auto kHeader = make_header();
 
 constexpr std::array<uint16_t, 256> make_encode_table() {
   std::array<uint16_t, 256> t{};
@@ -33,70 +49,131 @@ constexpr std::array<uint16_t, 256> make_encode_table() {
 }
 constexpr auto kEncode = make_encode_table();
 
-// Decode table entry for a pair of code groups (10 bits).
-enum : uint8_t {
-  kBadLow = 1,   // the first group (low nibble) is not a data group
-  kBadHigh = 2,  // the second group (high nibble) is not a data group
-  kIsTR = 4,
-  kIsII = 8,
-};
-struct Dec {
-  uint8_t byte;   // invalid nibbles decode as 0
-  uint8_t flags;  // 0: a good data byte
+// Decode table entry for a pair of code groups (10 bits): the byte (invalid nibbles decode
+// as 0) in the low 8 bits, the flags below in the high 8 bits. An entry below 256 is a
+// good data byte.
+enum : uint16_t {
+  kBadLow = 1 << 8,   // the first group (low nibble) is not a data group
+  kBadHigh = 2 << 8,  // the second group (high nibble) is not a data group
+  kIsTR = 4 << 8,
+  kIsII = 8 << 8,
 };
 
-constexpr std::array<Dec, 1024> make_decode_table() {
+constexpr std::array<uint16_t, 1024> make_decode_table() {
   std::array<int8_t, 32> nib{};
   for (auto& n : nib) n = -1;
   for (int v = 0; v < 16; ++v) nib[kDataGroup[v]] = static_cast<int8_t>(v);
-  std::array<Dec, 1024> t{};
+  std::array<uint16_t, 1024> t{};
   for (uint32_t w = 0; w < 1024; ++w) {
     const int lo = nib[w >> 5], hi = nib[w & 31];
-    uint8_t flags = 0;
-    if (lo < 0) flags |= kBadLow;
-    if (hi < 0) flags |= kBadHigh;
-    if (w == kTR) flags |= kIsTR;
-    if (w == kII) flags |= kIsII;
-    t[w] = Dec{static_cast<uint8_t>(((hi < 0 ? 0 : hi) << 4) | (lo < 0 ? 0 : lo)), flags};
+    unsigned e = static_cast<unsigned>(((hi < 0 ? 0 : hi) << 4) | (lo < 0 ? 0 : lo));
+    if (lo < 0) e |= kBadLow;
+    if (hi < 0) e |= kBadHigh;
+    if (w == kTR) e |= kIsTR;
+    if (w == kII) e |= kIsII;
+    t[w] = static_cast<uint16_t>(e);
   }
   return t;
 }
 constexpr auto kDecode = make_decode_table();
 
-// `n` (<= 32) bits at bit position `pos`, MSB first. Precondition: pos + n <= available bits.
-inline uint32_t peek(const uint8_t* b, size_t pos, unsigned n) {
-  const size_t first = pos >> 3;
-  const unsigned off = static_cast<unsigned>(pos & 7);
-  const unsigned nbytes = (off + n + 7) / 8;  // <= 5
-  uint64_t w = 0;
-  for (unsigned i = 0; i < nbytes; ++i) w = (w << 8) | b[first + i];
-  return static_cast<uint32_t>((w >> (nbytes * 8 - off - n)) & ((uint64_t{1} << n) - 1));
+inline uint64_t load_be64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
+}
+inline void store_be64(uint8_t* p, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);
 }
 
-// Writes the line bits of `frame` at `out` (ceil(bits/8) bytes, pad bits 1).
+inline void store_le64(uint8_t* p, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);
+}
+
+// The 64 bits from bit position `pos` of `b` (`nbytes` bytes), MSB first. The first
+// 64 - pos % 8 (>= 57) of them are the line's; bytes past `nbytes` read as 0.
+inline uint64_t window(const uint8_t* b, size_t nbytes, size_t pos) {
+  const size_t q = pos >> 3;
+  uint64_t w = 0;
+  if (q + 8 <= nbytes) {
+    w = load_be64(b + q);
+  } else {
+    for (size_t i = 0; i < 8; ++i) w = (w << 8) | (q + i < nbytes ? b[q + i] : 0u);
+  }
+  return w << (pos & 7);
+}
+
+// `n` (1..57) bits at bit position `pos`, MSB first. Precondition: pos + n <= 8 * nbytes.
+inline uint64_t peek(const uint8_t* b, size_t nbytes, size_t pos, unsigned n) {
+  return window(b, nbytes, pos) >> (64 - n);
+}
+
+// Writes the line bits of `frame` at `out` (ceil(bits/8) bytes, pad bits 1). The 80-bit
+// header is 10 whole bytes, so every 8 frame bytes become exactly 10 line bytes.
 void encode_into(ByteView frame, uint8_t* out) {
-  uint64_t acc = 0;  // bits [n, n+32) are the next 32 bits to write
-  unsigned n = 0;
+  std::memcpy(out, kHeader.data(), kHeader.size());
+  out += kHeader.size();
+  const uint8_t* in = frame.data();
+  size_t n = frame.size();
+  for (; n >= 8; n -= 8, in += 8, out += 10) {
+    const uint64_t v0 = kEncode[in[0]], v1 = kEncode[in[1]], v2 = kEncode[in[2]], v3 = kEncode[in[3]];
+    const uint64_t v4 = kEncode[in[4]], v5 = kEncode[in[5]], v6 = kEncode[in[6]], v7 = kEncode[in[7]];
+    store_be64(out, (v0 << 54) | (v1 << 44) | (v2 << 34) | (v3 << 24) | (v4 << 14) | (v5 << 4) | (v6 >> 6));
+    store_be16(out + 8, static_cast<uint16_t>(((v6 & 63) << 10) | v7));
+  }
+  // The last 0..7 bytes and T R: at most 80 bits, through an accumulator.
+  uint64_t acc = 0;  // the low nacc bits are still to be written
+  unsigned nacc = 0;
   auto put10 = [&](uint32_t v) {
     acc = (acc << 10) | v;
-    n += 10;
-    if (n >= 32) {
-      n -= 32;
-      store_be32(out, static_cast<uint32_t>(acc >> n));
+    nacc += 10;
+    if (nacc >= 32) {
+      nacc -= 32;
+      store_be32(out, static_cast<uint32_t>(acc >> nacc));
       out += 4;
     }
   };
-  put10(kJK);
-  for (size_t i = 0; i + 1 < kPreambleBytes; ++i) put10(k55);
-  put10(kD5);
-  for (uint8_t b : frame) put10(kEncode[b]);
+  for (size_t i = 0; i < n; ++i) put10(kEncode[in[i]]);
   put10(kTR);
-  while (n >= 8) {
-    n -= 8;
-    *out++ = static_cast<uint8_t>(acc >> n);
+  while (nacc >= 8) {
+    nacc -= 8;
+    *out++ = static_cast<uint8_t>(acc >> nacc);
   }
-  if (n > 0) *out = static_cast<uint8_t>((acc << (8 - n)) | (0xffu >> n));
+  if (nacc > 0) *out = static_cast<uint8_t>((acc << (8 - nacc)) | (0xffu >> nacc));
 }
+
+// Decodes data pairs from bit `sh` (0..7) of `p` into `out`, eight pairs (80 bits, 10
+// whole bytes: the bit offset stays `sh`) per step from two 64-bit loads, for at most
+// `groups` steps; reads p[0, 10 * groups + 3). Stops at the first group holding any other
+// pair, after its leading data pairs. Returns the number of bytes decoded.
+size_t decode_data_groups(const uint8_t* p, unsigned sh, size_t groups, uint8_t* out) {
+  for (size_t g = 0; g < groups; ++g, p += 10, out += 8) {
+    const uint64_t w0 = load_be64(p) << sh, w1 = load_be64(p + 5) << sh;
+    const uint64_t e0 = kDecode[w0 >> 54], e1 = kDecode[(w0 >> 44) & 1023];
+    const uint64_t e2 = kDecode[(w0 >> 34) & 1023], e3 = kDecode[(w0 >> 24) & 1023];
+    const uint64_t e4 = kDecode[w1 >> 54], e5 = kDecode[(w1 >> 44) & 1023];
+    const uint64_t e6 = kDecode[(w1 >> 34) & 1023], e7 = kDecode[(w1 >> 24) & 1023];
+    // The entries as 16-bit lanes, even pairs in one word and odd pairs in the other: the
+    // flags are the lanes' high bytes, and `even | odd << 8` has the 8 bytes in order (a
+    // flag of pair i spoils byte i + 1 only). Balanced, so no long dependency chain.
+    const uint64_t even = (e0 | (e2 << 16)) | ((e4 << 32) | (e6 << 48));
+    const uint64_t odd = (e1 | (e3 << 16)) | ((e5 << 32) | (e7 << 48));
+    store_le64(out, even | (odd << 8));
+    constexpr uint64_t kFlags = 0xff00ff00ff00ff00;
+    if (((even | odd) & kFlags) != 0) {
+      // Keep the data pairs before the first other one (byte i of `bad`: pair i).
+      const uint64_t bad = ((even & kFlags) >> 8) | (odd & kFlags);
+      return 8 * g + static_cast<size_t>(std::countr_zero(bad) / 8);
+    }
+  }
+  return 8 * groups;
+}
+
+// Frame bytes decoded by the fast path before they are appended to the frame.
+constexpr size_t kRunBytes = 2048;
 
 }  // namespace
 
@@ -122,7 +199,118 @@ std::optional<Result<DecodedFrame>> LineDecoder::fail(State next, bool report_ne
   return Result<DecodedFrame>(make_error(std::move(msg)));
 }
 
-std::optional<Result<DecodedFrame>> LineDecoder::step(const uint8_t* b, size_t nbits, size_t& pos,
+// The hunt considers every bit position in turn: a start of stream there ends it; otherwise
+// it moves on by 8 when the next ten bits are all 1 (idle), by 9 when they are all 0 (no
+// J can start in their first 8 resp. 9 positions), else by 1. That walk, and with it the
+// counters and where it stops when the bits run out, is computed here 64 bits at a time:
+// masks of the positions that start ten 1s, ten 0s or a J (11000), and the walk jumps
+// from one such position to the next.
+bool LineDecoder::hunt(const uint8_t* b, size_t nbytes, size_t nbits, size_t& pos) {
+  for (;;) {
+    if (nbits - pos < 20) return false;
+    const uint64_t w = window(b, nbytes, pos);
+    const size_t valid_bits = std::min<size_t>(64 - (pos & 7), nbits - pos);
+    // Positions [0, npos) of this window have their 20 bits in it (1 <= npos <= 45).
+    const auto npos = static_cast<unsigned>(valid_bits - 19);
+    const uint64_t in_range = ~(~uint64_t{0} >> npos);
+    // Bit 63 - i of a mask is about position i.
+    const uint64_t o2 = w & (w << 1), o4 = o2 & (o2 << 2), o8 = o4 & (o4 << 4);
+    const uint64_t ones = o8 & (o2 << 8) & in_range;
+    const uint64_t nw = ~w;
+    const uint64_t z2 = nw & (nw << 1), z4 = z2 & (z2 << 2), z8 = z4 & (z4 << 4);
+    const uint64_t zeros = z8 & (z2 << 8) & in_range;
+    const uint64_t js = w & (w << 1) & ~(w << 2) & ~(w << 3) & ~(w << 4) & in_range;
+    const uint64_t events = ones | zeros | js;  // pairwise disjoint
+    unsigned i = 0;
+    bool found = false;
+    while (i < npos) {
+      const uint64_t m = events & (~uint64_t{0} >> i);
+      if (m == 0) {
+        i = npos;  // single steps up to the end of the window
+        break;
+      }
+      const auto q = static_cast<unsigned>(std::countl_zero(m));
+      const uint64_t bit = uint64_t{1} << (63 - q);
+      if (js & bit) {
+        if (((w << q) >> 44) == kStart) {
+          i = q;
+          found = true;
+          break;
+        }
+        i = q + 1;
+      } else if (ones & bit) {
+        const auto run = static_cast<unsigned>(std::countl_one(ones << q));  // ends before npos
+        i = q + 8 * ((run + 7) / 8);
+      } else {
+        const auto run = static_cast<unsigned>(std::countl_one(zeros << q));
+        i = q + 9 * ((run + 8) / 9);
+      }
+    }
+    // i <= npos + 8 < valid_bits: the skipped bits are all in the window.
+    const uint64_t skipped = ~(~uint64_t{0} >> i);
+    run_has_zero_ = run_has_zero_ || (nw & skipped) != 0;
+    pos += i;
+    run_bits_ += i;
+    discarded_ += i;
+    if (found) return true;
+  }
+}
+
+std::optional<Result<DecodedFrame>> LineDecoder::data(const uint8_t* b, size_t nbytes, size_t nbits, size_t& pos,
+                                                      bool final) {
+  while (nbits - pos >= 10) {
+    // Fast path: runs of data pairs, eight at a time (see decode_data_groups).
+    const size_t q = pos >> 3;
+    if (nbits - pos >= 80 && q + 13 <= nbytes && max_frame_len_ - frame_.size() >= 8) {
+      std::array<uint8_t, kRunBytes> run;  // written by decode_data_groups before it is read
+      const size_t groups = std::min({(max_frame_len_ - frame_.size()) / 8, (nbits - pos) / 80,
+                                      (nbytes - q - 13) / 10 + 1, kRunBytes / 8});
+      const size_t n = decode_data_groups(b + q, static_cast<unsigned>(pos & 7), groups, run.data());
+      frame_.insert(frame_.end(), run.begin(), run.begin() + static_cast<std::ptrdiff_t>(n));
+      pos += 10 * n;
+      if (n == 8 * groups) continue;  // no other pair seen yet
+    }
+    // One pair, any kind.
+    const uint16_t e = kDecode[peek(b, nbytes, pos, 10)];
+    if (e <= 0xff) {
+      if (frame_.size() >= max_frame_len_) break;
+      frame_.push_back(static_cast<uint8_t>(e));
+      pos += 10;
+      continue;
+    }
+    if (e & kIsTR) {
+      pos += 10;
+      state_ = State::Hunt;
+      report_run_ = true;
+      after_tr_ = true;
+      DecodedFrame f{std::move(frame_), symbol_errors_, first_bad_};
+      frame_.clear();
+      return Result<DecodedFrame>(std::move(f));
+    }
+    if (e & kIsII) return fail(State::Hunt, false, "premature end of stream (IDLE inside frame)");
+    // Invalid group(s). If a start of stream overlaps this pair, the T R of this frame
+    // was damaged and the next frame begins here: look within 9 bits either side.
+    const size_t back = std::min<size_t>(9, 10 * frame_.size());
+    if (!final && nbits - pos < 9 + 20) return std::nullopt;
+    for (size_t s = pos - back; s <= pos + 9 && s + 20 <= nbits; ++s) {
+      if (peek(b, nbytes, s, 20) == kStart) {
+        pos = s;
+        return fail(State::Hunt, false, "start-of-stream delimiter inside frame (no T/R before it)");
+      }
+    }
+    if (frame_.size() >= max_frame_len_) break;
+    const auto sym = static_cast<uint32_t>(2 * frame_.size());
+    if (symbol_errors_ == 0) first_bad_ = (e & kBadLow) ? sym : sym + 1;
+    symbol_errors_ += ((e & kBadLow) ? 1u : 0u) + ((e & kBadHigh) ? 1u : 0u);
+    frame_.push_back(static_cast<uint8_t>(e));
+    pos += 10;
+  }
+  if (frame_.size() >= max_frame_len_ && nbits - pos >= 10)
+    return fail(State::Hunt, false, "frame longer than max_frame_len (" + std::to_string(max_frame_len_) + " bytes)");
+  return std::nullopt;
+}
+
+std::optional<Result<DecodedFrame>> LineDecoder::step(const uint8_t* b, size_t nbytes, size_t nbits, size_t& pos,
                                                       bool final) {
   for (;;) {
     switch (state_) {
@@ -133,33 +321,13 @@ std::optional<Result<DecodedFrame>> LineDecoder::step(const uint8_t* b, size_t n
           if (nbits - pos < 19) return std::nullopt;
           after_tr_ = false;
           for (size_t s = pos - 2; s < pos; ++s) {
-            if (peek(b, s, 20) == kStart) {
+            if (peek(b, nbytes, s, 20) == kStart) {
               pos = s;
               break;
             }
           }
         }
-        // Per-bit search, with two shortcuts: ten 1s (idle) or ten 0s cannot contain the
-        // start of a J (11000) in their first 8 resp. 9 positions.
-        for (;;) {
-          if (nbits - pos < 20) return std::nullopt;
-          const uint32_t w = peek(b, pos, 20);
-          if (w == kStart) break;
-          const uint32_t top = w >> 10;
-          size_t skip = 1;
-          bool zero = (w >> 19) == 0;
-          if (top == 0x3ff) {
-            skip = 8;
-            zero = false;
-          } else if (top == 0) {
-            skip = 9;
-            zero = true;
-          }
-          pos += skip;
-          run_bits_ += skip;
-          run_has_zero_ = run_has_zero_ || zero;
-          discarded_ += skip;
-        }
+        if (!hunt(b, nbytes, nbits, pos)) return std::nullopt;
         const bool report = report_run_ && run_has_zero_;
         const uint64_t skipped = run_bits_;
         run_bits_ = 0;
@@ -175,9 +343,7 @@ std::optional<Result<DecodedFrame>> LineDecoder::step(const uint8_t* b, size_t n
         // pos is at J K (checked by the hunt, or by decode_frame).
         constexpr size_t kLen = 10 * (1 + kPreambleBytes);
         if (nbits - pos < kLen) return std::nullopt;
-        bool good = true;
-        for (size_t i = 0; i < kPreambleBytes; ++i)
-          good = good && peek(b, pos + 10 * (i + 1), 10) == (i + 1 < kPreambleBytes ? k55 : kD5);
+        const bool good = peek(b, nbytes, pos + 10, 40) == kPreamble40 && peek(b, nbytes, pos + 50, 30) == kPreamble30;
         if (!good) {
           // A false start (or a damaged preamble): hunt again from the bit after the J.
           pos += 1;
@@ -189,52 +355,14 @@ std::optional<Result<DecodedFrame>> LineDecoder::step(const uint8_t* b, size_t n
         pos += kLen;
         state_ = State::Data;
         frame_.clear();
+        // A burst's frame cannot be longer than what is left of it: allocate once.
+        if (final) frame_.reserve((nbits - pos) / 10);
         symbol_errors_ = 0;
         first_bad_ = 0;
         break;
       }
-      case State::Data: {
-        while (nbits - pos >= 10) {
-          const Dec e = kDecode[peek(b, pos, 10)];
-          if (e.flags == 0) {
-            if (frame_.size() >= max_frame_len_) break;
-            frame_.push_back(e.byte);
-            pos += 10;
-            continue;
-          }
-          if (e.flags & kIsTR) {
-            pos += 10;
-            state_ = State::Hunt;
-            report_run_ = true;
-            after_tr_ = true;
-            DecodedFrame f{std::move(frame_), symbol_errors_, first_bad_};
-            frame_.clear();
-            return Result<DecodedFrame>(std::move(f));
-          }
-          if (e.flags & kIsII) return fail(State::Hunt, false, "premature end of stream (IDLE inside frame)");
-          // Invalid group(s). If a start of stream overlaps this pair, the T R of this frame
-          // was damaged and the next frame begins here: look within 9 bits either side.
-          const size_t back = std::min<size_t>(9, 10 * frame_.size());
-          if (!final && nbits - pos < 9 + 20) return std::nullopt;
-          for (size_t s = pos - back; s <= pos + 9 && s + 20 <= nbits; ++s) {
-            if (peek(b, s, 20) == kStart) {
-              pos = s;
-              return fail(State::Hunt, false,
-                          "start-of-stream delimiter inside frame (no T/R before it)");
-            }
-          }
-          if (frame_.size() >= max_frame_len_) break;
-          const uint32_t sym = static_cast<uint32_t>(2 * frame_.size());
-          if (symbol_errors_ == 0) first_bad_ = (e.flags & kBadLow) ? sym : sym + 1;
-          symbol_errors_ += ((e.flags & kBadLow) ? 1u : 0u) + ((e.flags & kBadHigh) ? 1u : 0u);
-          frame_.push_back(e.byte);
-          pos += 10;
-        }
-        if (frame_.size() >= max_frame_len_ && nbits - pos >= 10)
-          return fail(State::Hunt, false,
-                      "frame longer than max_frame_len (" + std::to_string(max_frame_len_) + " bytes)");
-        return std::nullopt;
-      }
+      case State::Data:
+        return data(b, nbytes, nbits, pos, final);
     }
   }
 }
@@ -250,17 +378,17 @@ void LineDecoder::feed(ByteView chunk) {
 }
 
 std::optional<Result<DecodedFrame>> LineDecoder::poll() {
-  return step(buf_.data(), buf_.size() * 8, pos_, false);
+  return step(buf_.data(), buf_.size(), buf_.size() * 8, pos_, false);
 }
 
 Result<DecodedFrame> decode_frame(const LineBits& in) {
   if (in.bits.size() < (in.nbits + 7) / 8) return make_error("line bits: buffer shorter than nbits");
-  if (in.nbits < 10 || peek(in.bits.data(), 0, 10) != kJK)
+  if (in.nbits < 10 || peek(in.bits.data(), in.bits.size(), 0, 10) != kJK)
     return make_error("no start-of-stream delimiter (J/K)");
   LineDecoder d(SIZE_MAX);
   d.state_ = LineDecoder::State::Preamble;
   size_t pos = 0;
-  auto r = d.step(in.bits.data(), in.nbits, pos, true);
+  auto r = d.step(in.bits.data(), in.bits.size(), in.nbits, pos, true);
   if (!r) return make_error("no end-of-stream delimiter (T/R)");
   return std::move(*r);
 }

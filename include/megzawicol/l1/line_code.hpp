@@ -86,8 +86,9 @@ struct LineBits {
 constexpr size_t line_bits_for_frame(size_t frame_len) { return 10 * (frame_len + 9); }
 
 /// Encodes one frame as one burst (J K, preamble, SFD, frame, T R) into `out`, reusing its
-/// capacity. Table driven: one 10-bit table entry per byte, packed through a 64-bit
-/// accumulator.
+/// capacity. Table driven: one 10-bit table entry per byte; J K, preamble and SFD are 10
+/// whole bytes, so every 8 frame bytes become exactly 10 line bytes (one 64-bit and one
+/// 16-bit store).
 void encode_frame(ByteView frame, LineBits& out);
 
 struct DecodedFrame {
@@ -119,10 +120,12 @@ class LineEncoder {
 /// it until it returns nullopt. The sequence of results depends only on the bytes fed, not
 /// on how they were split into chunks.
 ///
-/// Framing: between frames the decoder hunts bit by bit for a start of stream, which in
-/// stream mode is J K followed by a 0x55 preamble pair (20 bits; requiring the 55 pair
-/// makes false starts in garbage about a thousand times rarer). Frames are then decoded
-/// pair by pair through a table until T R. Reported errors:
+/// Framing: between frames the decoder hunts at every bit position for a start of stream,
+/// which in stream mode is J K followed by a 0x55 preamble pair (20 bits; requiring the 55
+/// pair makes false starts in garbage about a thousand times rarer); the hunt works on
+/// 64-bit windows, jumping over idle. Frames are then decoded through a 1024-entry table of
+/// pairs until T R, eight data pairs per step; any other pair is handled on its own, as the
+/// file comment says. Reported errors:
 ///   * "garbage on line: N bits discarded before start-of-stream": the bits skipped before
 ///     a start of stream were not all idle (1) bits. Reported when the start is found, and
 ///     only if the previous event was a good frame (or the beginning): the bits skipped
@@ -155,9 +158,16 @@ class LineDecoder {
   friend Result<DecodedFrame> decode_frame(const LineBits& in);
   enum class State { Hunt, Preamble, Data };
 
-  // Runs the state machine over bits [pos, nbits) of `b`. `final`: no more bits will come
+  // Runs the state machine over bits [pos, nbits) of `b` (`nbytes` readable bytes, at
+  // least ceil(nbits / 8); bits past nbits are never used). `final`: no more bits will come
   // (a burst), so lookahead is limited to what is there instead of waited for.
-  std::optional<Result<DecodedFrame>> step(const uint8_t* b, size_t nbits, size_t& pos, bool final);
+  std::optional<Result<DecodedFrame>> step(const uint8_t* b, size_t nbytes, size_t nbits, size_t& pos,
+                                           bool final);
+  // The hunt for a start of stream from pos: true with pos at it, false when more bits are
+  // needed (pos then is where the hunt resumes).
+  bool hunt(const uint8_t* b, size_t nbytes, size_t nbits, size_t& pos);
+  // The Data state: frame bytes up to T R or an error.
+  std::optional<Result<DecodedFrame>> data(const uint8_t* b, size_t nbytes, size_t nbits, size_t& pos, bool final);
   std::optional<Result<DecodedFrame>> fail(State next, bool report_next_run, std::string msg);
 
   size_t max_frame_len_;
