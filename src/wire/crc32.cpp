@@ -3,6 +3,11 @@
 #include <array>
 #include <cstddef>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define MZ_CRC32_CLMUL 1
+#endif
+
 namespace mz::wire {
 namespace {
 
@@ -26,12 +31,8 @@ constexpr Tables kTables = make_tables();
 static_assert(kTables[0][1] == 0x77073096u);
 static_assert(kTables[0][255] == 0x2D02EF8Du);
 
-}  // namespace
-
-uint32_t crc32_update(uint32_t crc, ByteView data) {
-  uint32_t c = ~crc;
-  const uint8_t* p = data.data();
-  size_t n = data.size();
+/// Slicing-by-8 on the CRC register (not inverted).
+uint32_t slice8(uint32_t c, const uint8_t* p, size_t n) {
   while (n >= 8) {
     const uint32_t lo = load_le32(p) ^ c;
     const uint32_t hi = load_le32(p + 4);
@@ -42,7 +43,98 @@ uint32_t crc32_update(uint32_t crc, ByteView data) {
     n -= 8;
   }
   while (n-- > 0) c = (c >> 8) ^ kTables[0][(c ^ *p++) & 0xFF];
-  return ~c;
+  return c;
+}
+
+#ifdef MZ_CRC32_CLMUL
+/// Folds `len` bytes (len >= 64, a multiple of 16) into the CRC register `c`.
+__attribute__((target("pclmul,sse4.1"))) uint32_t fold_clmul(uint32_t c, const uint8_t* p, size_t len) {
+  // x^(4*128+32), x^(4*128-32), x^(128+32), x^(128-32) mod P, x^64 mod P (bit-reflected),
+  // then P' = 0x1DB710641 and mu = floor(x^64 / P) for the Barrett reduction.
+  alignas(16) static const uint64_t k1k2[2] = {0x0154442bd4, 0x01c6e41596};
+  alignas(16) static const uint64_t k3k4[2] = {0x01751997d0, 0x00ccaa009e};
+  alignas(16) static const uint64_t k5k0[2] = {0x0163cd6124, 0x0000000000};
+  alignas(16) static const uint64_t poly[2] = {0x01db710641, 0x01f7011641};
+  auto load = [](const uint8_t* q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)); };
+
+  __m128i x1 = load(p);
+  __m128i x2 = load(p + 16);
+  __m128i x3 = load(p + 32);
+  __m128i x4 = load(p + 48);
+  x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128(static_cast<int>(c)));
+  __m128i x0 = _mm_load_si128(reinterpret_cast<const __m128i*>(k1k2));
+  p += 64;
+  len -= 64;
+  while (len >= 64) {  // four independent 128-bit lanes, each folded 512 bits ahead
+    const __m128i x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
+    const __m128i x6 = _mm_clmulepi64_si128(x2, x0, 0x00);
+    const __m128i x7 = _mm_clmulepi64_si128(x3, x0, 0x00);
+    const __m128i x8 = _mm_clmulepi64_si128(x4, x0, 0x00);
+    x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+    x2 = _mm_clmulepi64_si128(x2, x0, 0x11);
+    x3 = _mm_clmulepi64_si128(x3, x0, 0x11);
+    x4 = _mm_clmulepi64_si128(x4, x0, 0x11);
+    x1 = _mm_xor_si128(_mm_xor_si128(x1, x5), load(p));
+    x2 = _mm_xor_si128(_mm_xor_si128(x2, x6), load(p + 16));
+    x3 = _mm_xor_si128(_mm_xor_si128(x3, x7), load(p + 32));
+    x4 = _mm_xor_si128(_mm_xor_si128(x4, x8), load(p + 48));
+    p += 64;
+    len -= 64;
+  }
+  // Fold the four lanes into one.
+  x0 = _mm_load_si128(reinterpret_cast<const __m128i*>(k3k4));
+  for (const __m128i next : {x2, x3, x4}) {
+    const __m128i x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
+    x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+    x1 = _mm_xor_si128(_mm_xor_si128(x1, next), x5);
+  }
+  while (len >= 16) {
+    const __m128i x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
+    x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+    x1 = _mm_xor_si128(_mm_xor_si128(x1, load(p)), x5);
+    p += 16;
+    len -= 16;
+  }
+  // 128 -> 64 bits.
+  __m128i x2b = _mm_clmulepi64_si128(x1, x0, 0x10);
+  const __m128i mask32 = _mm_setr_epi32(~0, 0, ~0, 0);
+  x1 = _mm_xor_si128(_mm_srli_si128(x1, 8), x2b);
+  x0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(k5k0));
+  x2b = _mm_srli_si128(x1, 4);
+  x1 = _mm_clmulepi64_si128(_mm_and_si128(x1, mask32), x0, 0x00);
+  x1 = _mm_xor_si128(x1, x2b);
+  // Barrett reduction to 32 bits.
+  x0 = _mm_load_si128(reinterpret_cast<const __m128i*>(poly));
+  x2b = _mm_clmulepi64_si128(_mm_and_si128(x1, mask32), x0, 0x10);
+  x2b = _mm_clmulepi64_si128(_mm_and_si128(x2b, mask32), x0, 0x00);
+  x1 = _mm_xor_si128(x1, x2b);
+  return static_cast<uint32_t>(_mm_extract_epi32(x1, 1));
+}
+
+const bool kHaveClmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+#else
+constexpr bool kHaveClmul = false;
+#endif
+
+}  // namespace
+
+bool crc32_uses_clmul() { return kHaveClmul; }
+
+uint32_t crc32_update_portable(uint32_t crc, ByteView data) { return ~slice8(~crc, data.data(), data.size()); }
+
+uint32_t crc32_update(uint32_t crc, ByteView data) {
+  uint32_t c = ~crc;
+  const uint8_t* p = data.data();
+  size_t n = data.size();
+#ifdef MZ_CRC32_CLMUL
+  if (kHaveClmul && n >= 64) {
+    const size_t chunk = n & ~size_t{15};
+    c = fold_clmul(c, p, chunk);
+    p += chunk;
+    n -= chunk;
+  }
+#endif
+  return ~slice8(c, p, n);
 }
 
 uint32_t crc32(ByteView data) { return crc32_update(0, data); }

@@ -24,6 +24,8 @@ namespace mz::wire {
 /// length, i.e. every chunk except the last must have an even size (each chunk must
 /// start at an even offset of the checksummed whole).
 uint32_t inet_sum(ByteView data, uint32_t acc = 0);
+/// Whether inet_sum sums 32 bytes per step with AVX2 on this CPU (runs of 64 bytes or more).
+bool inet_sum_uses_avx2();
 
 /// Folds a partial sum to 16 bits (end-around carry) and complements it: the value to
 /// store in a checksum field.

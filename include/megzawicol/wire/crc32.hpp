@@ -1,8 +1,12 @@
 // CRC-32 (IEEE 802.3): the Ethernet frame check sequence.
 //
 // Reflected polynomial 0xEDB88320, initial value and final XOR 0xFFFFFFFF (the same
-// CRC as zlib.crc32). Computed eight bytes at a time with "slicing-by-8" tables that
-// are generated at compile time.
+// CRC as zlib.crc32). On x86-64 CPUs with PCLMULQDQ (checked at run time), runs of 64
+// bytes or more are folded 64 bytes per step with carry-less multiplications (Intel,
+// "Fast CRC Computation for Generic Polynomials Using PCLMULQDQ", 2009; the constants of
+// the reflected IEEE polynomial, as in zlib's SIMD CRC) and reduced with Barrett's
+// method; the rest, and every CRC on other CPUs, eight bytes at a time with "slicing-by-8"
+// tables generated at compile time.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +21,11 @@ uint32_t crc32(ByteView data);
 /// Continues a CRC: takes a finalized CRC and returns a finalized CRC, so calls chain:
 /// crc32_update(crc32(a), b) == crc32(a + b), and crc32_update(0, a) == crc32(a).
 uint32_t crc32_update(uint32_t crc, ByteView data);
+
+/// The table-only computation (the same results); for tests and benchmarks.
+uint32_t crc32_update_portable(uint32_t crc, ByteView data);
+/// Whether crc32_update uses carry-less multiplication on this CPU.
+bool crc32_uses_clmul();
 
 /// The CRC-32 of any frame followed by its own CRC (appended least significant byte
 /// first, as Ethernet transmits its FCS) is this constant, whatever the frame.
