@@ -125,6 +125,10 @@ struct Process {
 
 l4::TcpConfig socket_tcp_config() {
   l4::TcpConfig c;  // the simulator's defaults (Linux-like): SACK, window scaling, 200 ms min RTO
+  // Request/response traffic: the last, partial segment of a message must not wait for the
+  // ACK of the previous ones, which the peer delays (Nagle + delayed ACK = a 40 ms stall per
+  // message), so Nagle is off, as HTTP clients and servers do with TCP_NODELAY.
+  c.nagle = false;
   return c;
 }
 
