@@ -3,9 +3,10 @@
 #
 #   ./setup.sh run     install + build + run the default scenario (scenarios/default.json)
 #   ./setup.sh test    install + build + run the test suite (ctest); with CI=true or
-#                      MZ_FULL=1 also a sanitizer build (ASan+UBSan, build-asan/) with its
-#                      ctest, then the libFuzzer targets (clang, build-fuzz/), each run for
-#                      MZ_FUZZ_TIME seconds (default 20)
+#                      MZ_FULL=1 also static analysis (tools/lint.sh: clang-tidy and
+#                      cppcheck, failing on any finding), a sanitizer build (ASan+UBSan,
+#                      build-asan/) with its ctest, then the libFuzzer targets (clang,
+#                      build-fuzz/), each run for MZ_FUZZ_TIME seconds (default 20)
 #   ./setup.sh build   install + build only
 #
 # Environment: BUILD_DIR (default: build), JOBS (default: number of cores),
@@ -29,6 +30,7 @@ full=false
 if [ "$mode" = test ] && { [ "${CI:-}" = true ] || [ "${MZ_FULL:-}" = 1 ]; }; then
   full=true
   packages+=(clang libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes
+  packages+=(clang-tidy cppcheck)        # static analysis (tools/lint.sh)
 fi
 
 missing=()
@@ -62,6 +64,13 @@ case "$mode" in
     # shellcheck disable=SC2086
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" ${MZ_TEST_ARGS:-}
     $full || exit 0
+
+    # (0) Static analysis first (fails fast on a finding): clang-tidy with .clang-tidy and
+    # cppcheck with .cppcheck-suppressions, on the regular build's compile_commands.json.
+    echo "== static analysis (tools/lint.sh)"
+    t0=$SECONDS
+    MZ_LINT_BUILD="$BUILD_DIR" MZ_LINT_JOBS="$JOBS" tools/lint.sh
+    echo "== static analysis: $((SECONDS - t0)) s"
 
     # (a) The suite again under AddressSanitizer + UndefinedBehaviorSanitizer (g++, Debug).
     ASAN_DIR=${ASAN_BUILD_DIR:-build-asan}

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <csignal>
-#include <csignal>
 #include <cstring>
 #include <map>
 #include <stdexcept>

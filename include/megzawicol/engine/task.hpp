@@ -70,21 +70,13 @@ class Task {
           static_cast<D*>(src)->~D();
         };
     } else {
-      D* heap = new D(std::forward<F>(f));
-      std::memcpy(buf_, &heap, sizeof heap);
-      invoke_ = [](void* p) {
-        D* h;
-        std::memcpy(&h, p, sizeof h);
-        (*h)();
-      };
+      ::new (static_cast<void*>(buf_)) D*(new D(std::forward<F>(f)));  // the buffer holds a D*
+      invoke_ = [](void* p) { (**static_cast<D**>(p))(); };
       manage_ = [](void* dst, void* src) {
-        if (dst != nullptr) {
-          std::memcpy(dst, src, sizeof(D*));
-        } else {
-          D* h;
-          std::memcpy(&h, src, sizeof h);
-          delete h;
-        }
+        if (dst != nullptr)
+          ::new (dst) D*(*static_cast<D**>(src));  // the pointer moves; the target stays put
+        else
+          delete *static_cast<D**>(src);
       };
     }
   }
@@ -110,7 +102,7 @@ class Task {
     manage_ = nullptr;
   }
 
-  alignas(std::max_align_t) unsigned char buf_[kInline];
+  alignas(std::max_align_t) unsigned char buf_[kInline] = {};
   Invoke invoke_ = nullptr;
   Manage manage_ = nullptr;
 };
