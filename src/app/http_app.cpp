@@ -110,6 +110,7 @@ struct HttpClientApp::Conn {
   Time opened_at;
   bool tls_reported = false;
   bool closing = false;
+  bool session_closed = false;  // the session's CLOSE is written: close TCP once it is handed over
 
   Conn(Rng& session_rng, std::optional<l5::Uuid> resume, uint64_t tls_seed, const TlsRandomFactory& random,
        const l7::HttpLimits& limits)
@@ -159,7 +160,7 @@ void HttpClientApp::connect(stack::Host& host, Time now) {
 
 void HttpClientApp::send_request(stack::Host& host, Time now) {
   Conn& c = *conn_;
-  const bool last = sent_ + 1 >= cfg_.requests;
+  const bool last = sent_ + 1 >= requests_per_connection();
   const std::string cookie = "session=" + (session_id_ ? session_id_->to_string() : std::string("none"));
   l7::HttpRequest req =
       cfg_.raw_body ? make_raw_request(cfg_.host_header, cfg_.message, cookie, "megzawicol-demo-token",
@@ -167,6 +168,7 @@ void HttpClientApp::send_request(stack::Host& host, Time now) {
                     : l7::make_message_request(cfg_.host_header, cfg_.message, now.ns, cookie,
                                                "megzawicol-demo-token", cfg_.keep_alive && !last);
   ++sent_;
+  ++sent_total_;
   const Bytes wire = c.http.request(req);
   host.trace(now, Layer::Application, "http_request",
              "HTTP request #" + std::to_string(sent_) + ": " + req.method + " " + req.target + " HTTP/1.1, " +
@@ -267,7 +269,7 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
                          std::to_string(res.body.size()) + "-byte body " + clip(res.body),
                      {{"status", int64_t{res.status}}, {"bytes", uint64_t{res.body.size()}}});
           print("[Client] Received response: " + std::to_string(res.status) + " " + res.reason + " " + clip(res.body, 200));
-          if (sent_ < cfg_.requests) {
+          if (sent_ < requests_per_connection()) {
             send_request(host, now);
           } else if (!c.closing) {
             c.closing = true;
@@ -293,21 +295,29 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
       }
     }
     if (c.closing && c.tls && c.tls->write_closed() && c.tcp_out.empty()) {
-      const bool last = connections_done_ + 1 >= cfg_.connections;
+      const bool last = connections_done_ + 1 >= total_connections();
       Bytes f = c.session.close(now, last ? l5::CloseMode::kEnd : l5::CloseMode::kSuspend);
       host.trace(now, Layer::Session, "session_close",
                  std::string("closing the session connection (") + (last ? "ending the session" : "session kept for resumption") + ")");
       c.tcp_out.append(f);
-      flush_tcp(host, now, c.id, c.tcp_out);
-      host.tcp_close(now, c.id);
       c.closing = false;
       c.tls.reset();  // nothing more to say at L6
+      c.session_closed = true;
       moved = true;
     }
     if (conn_ && !conn_->tcp_out.empty()) {
       const size_t before = conn_->tcp_out.size();
       flush_tcp(host, now, conn_->id, conn_->tcp_out);
       moved |= conn_->tcp_out.size() != before;
+    }
+    if (conn_ && conn_->session_closed && conn_->tcp_out.empty()) {
+      // Every response of this connection arrived, and TCP holds our last bytes: close,
+      // and the exchange on this connection is complete. TCP finishes the close in the
+      // background, as after close() on a socket. Waiting for the server's FIN instead
+      // let a lost FIN turn a complete exchange into "no answer within ...".
+      host.tcp_close(now, conn_->id);
+      end_connection(host, now, "");
+      return;
     }
     if (!moved) break;
   }
@@ -331,10 +341,10 @@ void HttpClientApp::on_tcp(stack::Host& host, Time now, stack::ConnId id, const 
     // The server has finished too: our side of the exchange is over (TIME-WAIT, if any,
     // is the TCP layer's business, as with a real socket after close()).
     host.tcp_close(now, id);
-    const bool complete = sent_ >= cfg_.requests && responses_ >= (connections_done_ + 1) * cfg_.requests;
+    const bool complete = sent_ >= requests_per_connection() && responses_ >= (connections_done_ + 1) * requests_per_connection();
     end_connection(host, now, complete ? "" : "the server closed the connection before answering");
   } else if (std::holds_alternative<l4::tcp_event::Closed>(ev)) {
-    const bool complete = sent_ >= cfg_.requests && responses_ >= (connections_done_ + 1) * cfg_.requests;
+    const bool complete = sent_ >= requests_per_connection() && responses_ >= (connections_done_ + 1) * requests_per_connection();
     end_connection(host, now, complete ? "" : "connection closed before the response");
   } else if (std::holds_alternative<l4::tcp_event::Reset>(ev)) {
     end_connection(host, now, "connection refused or reset by the server");
@@ -360,7 +370,7 @@ void HttpClientApp::end_connection(stack::Host& host, Time now, const std::strin
     return;
   }
   print("[Client] Connection closed.");
-  if (connections_done_ < cfg_.connections) {
+  if (connections_done_ < total_connections()) {
     next_connect_ = now;  // reconnect and resume the session
   } else {
     finish(host, now);
@@ -375,7 +385,7 @@ std::vector<trace::Field> HttpClientApp::summary() const {
   return {{"target", cfg_.target.to_string() + ":" + std::to_string(cfg_.port)},
           {"result", error_.empty() ? std::string(done_ ? "ok" : "unfinished") : std::string("failed")},
           {"error", error_},
-          {"requests_sent", uint64_t{sent_}},
+          {"requests_sent", uint64_t{sent_total_}},
           {"responses", uint64_t{responses_}},
           {"connections", uint64_t{connections_done_}},
           {"session", session_id_ ? session_id_->to_string() : std::string()},

@@ -169,3 +169,69 @@ TEST_CASE("http client: a connection that stops answering mid-exchange is a fail
   CHECK(client.failed());
   CHECK(client.error() == "no answer within 2s");
 }
+
+TEST_CASE("http client: keep_alive false sends each request on its own connection") {
+  // requests x connections exchanges either way. With keep_alive false every request says
+  // "Connection: close" and gets a connection (and a resumed session) of its own, instead
+  // of a second request on a connection the server was asked to close: that one used to
+  // fail ("the server closed the connection before answering") or, on a plain close,
+  // pass with one response of two.
+  for (const bool keep_alive : {true, false}) {
+    CAPTURE(keep_alive);
+    auto sc = scenario::load_scenario_text(R"({"name": "http-keepalive", "duration": "60s",
+      "nodes": [{"name": "client", "interfaces": [{"name": "eth0", "address": "10.0.0.1/24"}]},
+                {"name": "server", "interfaces": [{"name": "eth0", "address": "10.0.0.2/24"}]}],
+      "links": [{"name": "cable", "ends": ["client:eth0", "server:eth0"], "delay": "5ms"}],
+      "apps": [{"kind": "http", "name": "web", "node": "client", "target": "server", "message": "m",
+                "requests": 3, "connections": 2, "keep_alive": )" + std::string(keep_alive ? "true" : "false") + "}]}",
+                                           "http-keepalive.json");
+    sim::Simulation s(sc, {});
+    s.run();
+    const auto& client = app_of<app::HttpClientApp>(s, "client");
+    const auto& server = app_of<app::HttpServerApp>(s, "server");
+    REQUIRE(client.finished());
+    REQUIRE_MESSAGE(!client.failed(), client.error());
+    CHECK(client.responses() == 6);
+    CHECK(server.requests().size() == 6);
+    for (const auto& req : server.requests()) {
+      const auto* conn = req.header("Connection");
+      // keep_alive: the last request of each connection asks the server to close.
+      if (!keep_alive) CHECK((conn && *conn == "close"));
+    }
+    std::string states;
+    uint64_t connections = 0;
+    for (const auto& f : client.summary()) {
+      if (f.key == "session_states") states = std::get<std::string>(f.value);
+      if (f.key == "connections") connections = std::get<uint64_t>(f.value);
+    }
+    CHECK(connections == (keep_alive ? 2u : 6u));
+    CHECK(states == (keep_alive ? "NEW,RESUMED" : "NEW,RESUMED,RESUMED,RESUMED,RESUMED,RESUMED"));
+    REQUIRE(client.session_id());
+    CHECK(server.sessions().state(*client.session_id()) == l5::SessionState::kClosed);
+  }
+}
+
+TEST_CASE("http client: a complete exchange stays complete when the FIN after it is lost") {
+  // The response arrives at 0.502 s and the client closes at once; its FIN (with the
+  // session's CLOSE) is on the cable when the cable goes down at 0.52 s, for 10 s. The
+  // client used to wait for the server's FIN before calling the exchange over, and its
+  // answer timeout (2 s) then failed a complete exchange with "no answer within 2s".
+  auto sc = scenario::load_scenario_text(R"({"name": "http-lost-fin", "duration": "60s",
+    "nodes": [{"name": "client", "interfaces": [{"name": "eth0", "address": "10.0.0.1/24"}]},
+              {"name": "server", "interfaces": [{"name": "eth0", "address": "10.0.0.2/24"}]}],
+    "links": [{"name": "cable", "ends": ["client:eth0", "server:eth0"], "delay": "50ms"}],
+    "events": [{"at": "520ms", "link": "cable", "action": "down"}, {"at": "10s", "link": "cable", "action": "up"}],
+    "apps": [{"kind": "http", "name": "web", "node": "client", "target": "server", "requests": 1, "timeout": "2s"}]})",
+                                         "http-lost-fin.json");
+  sim::Simulation s(sc, {});
+  s.run();
+  const auto& client = app_of<app::HttpClientApp>(s, "client");
+  const auto& server = app_of<app::HttpServerApp>(s, "server");
+  REQUIRE(client.finished());
+  CHECK_MESSAGE(!client.failed(), client.error());
+  CHECK(client.responses() == 1);
+  CHECK(server.requests().size() == 1);
+  // TCP delivered the CLOSE once the cable came back: the session ended on the server.
+  REQUIRE(client.session_id());
+  CHECK(server.sessions().state(*client.session_id()) == l5::SessionState::kClosed);
+}

@@ -55,6 +55,8 @@ class BulkSender : public stack::App, public stack::TcpHandler {
   const std::string& error() const { return error_; }
   uint64_t bytes_written() const { return written_; }
   const l4::TcpStats& stats() const { return stats_; }
+  /// The transfer's connection once opened (the host may have dropped it since).
+  std::optional<stack::ConnId> connection() const { return conn_; }
 
  private:
   void fill(stack::Host& host, Time now);

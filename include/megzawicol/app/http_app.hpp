@@ -6,8 +6,11 @@
 // The client opens a TCP connection to the server, opens (or resumes) a session, runs the
 // TLS 1.3 handshake (pinning the server's Ed25519 key), sends `requests` POSTs of
 // `message` to /api/v1/messages, prints each response, then closes; with `connections` >
-// 1 it reconnects and resumes the same session. The server answers every request with a
-// JSON echo. Every layer boundary is traced, so the trace reads top-down like a lecture.
+// 1 it reconnects and resumes the same session. With keep_alive false every request
+// carries "Connection: close" and gets a connection of its own: requests x connections
+// connections of one request each, one after another, on the one session. Either way the
+// client expects requests x connections responses. The server answers every request with
+// a JSON echo. Every layer boundary is traced, so the trace reads top-down like a lecture.
 #pragma once
 
 #include <array>
@@ -40,9 +43,10 @@ struct HttpClientConfig {
   // application/octet-stream body (any bytes, e.g. a binary file), which the server echoes
   // back verbatim.
   bool raw_body = false;
-  uint32_t requests = 1;      // per connection
+  uint32_t requests = 1;      // per connection (keep_alive false: connections of one request each)
   uint32_t connections = 1;   // > 1: reconnect and resume the session
-  bool keep_alive = true;     // requests after the first reuse the connection
+  bool keep_alive = true;     // requests after the first reuse the connection; false: one
+                              // request per connection, each with "Connection: close"
   Time start = Time::zero();
   Duration timeout = Duration::seconds(30);  // per connection: give up after this
   std::array<uint8_t, 32> pinned_server_key{};
@@ -102,6 +106,10 @@ class HttpClientApp : public stack::App, public stack::TcpHandler {
   void send_request(stack::Host& host, Time now);
   void end_connection(stack::Host& host, Time now, const std::string& error);
   void finish(stack::Host& host, Time now);
+  /// Requests on each connection, and connections in all (keep_alive false: one request
+  /// per connection, so requests x connections connections).
+  uint32_t requests_per_connection() const { return cfg_.keep_alive ? cfg_.requests : 1; }
+  uint32_t total_connections() const { return cfg_.keep_alive ? cfg_.connections : cfg_.connections * cfg_.requests; }
 
   HttpClientConfig cfg_;
   Rng rng_;
@@ -110,6 +118,7 @@ class HttpClientApp : public stack::App, public stack::TcpHandler {
   std::optional<Time> deadline_;
   uint32_t connections_done_ = 0;
   uint32_t sent_ = 0;         // requests sent on the current connection
+  uint32_t sent_total_ = 0;   // over all connections
   uint32_t responses_ = 0;    // over all connections
   std::vector<l7::HttpResponse> received_;
   std::optional<l5::Uuid> session_id_;
