@@ -208,7 +208,8 @@ int main(int argc, char** argv) {
   }
   std::cout << "\n";
   print_table(rows, std::cout);
-  std::cout << "\nThe bulk scenarios send raw TCP (no TLS); (d) is the http app over TLS 1.3 + session layer.\n";
+  std::cout << "\nEach bulk scenario runs in raw TCP and \"with TLS\" (TLS 1.3 + session layer, the case the ns-3\n"
+               "targets are for); (d) is the http app over TLS 1.3 + session layer.\n";
 
   if (!o.json_path.empty()) {
     nlohmann::ordered_json j;

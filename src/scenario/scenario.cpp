@@ -1000,7 +1000,7 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
   else if (kind == "traceroute")
     check_keys(j, path, {"kind", "name", "node", "start", "target", "max_ttl", "probes", "timeout"});
   else if (kind == "bulk")
-    check_keys(j, path, {"kind", "name", "node", "start", "target", "port", "bytes", "duration", "transport"});
+    check_keys(j, path, {"kind", "name", "node", "start", "target", "port", "bytes", "duration", "tls", "transport"});
   else if (kind == "http")
     check_keys(j, path, {"kind", "name", "node", "start", "target", "port", "message", "file", "requests",
                          "connections", "keep_alive", "timeout", "tls", "transport"});
@@ -1028,6 +1028,7 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
       if (app.bytes == 0) fail(path + ".bytes", "must be > 0, got " + it->dump());
     }
     if (auto it = j.find("duration"); it != j.end()) app.send_for = get_duration_min(*it, path + ".duration", true);
+    if (auto it = j.find("tls"); it != j.end()) app.tls = get_bool(*it, path + ".tls");
     if (auto it = j.find("transport"); it != j.end()) load_transport(*it, path + ".transport", app.transport);
     for (size_t q = 0; q < sc_.apps.size(); ++q) {
       const App& o = sc_.apps[q];

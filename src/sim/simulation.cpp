@@ -169,6 +169,11 @@ struct Simulation::Impl {
   const std::string& node_name(size_t n) const { return sc.nodes[n].name; }
   void flush_console(size_t n);
   void add_http(const scenario::App& a, NodeSlot& client);
+  void add_bulk(const scenario::App& a, NodeSlot& sender);
+  /// The Ed25519 private seed of the TLS server on `server_node` (nodes.size(): no node owns
+  /// `target`): `given` if set, else derived from the seed and the node's name.
+  std::array<uint8_t, 32> tls_server_key(size_t server_node, Ipv4Addr target,
+                                         const std::optional<std::array<uint8_t, 32>>& given) const;
   app::KeylogSink keylog_sink();
 
   std::map<std::pair<size_t, uint16_t>, app::HttpServerApp*> http_servers;  // (node, port)
@@ -190,18 +195,21 @@ app::KeylogSink Simulation::Impl::keylog_sink() {
   };
 }
 
+std::array<uint8_t, 32> Simulation::Impl::tls_server_key(size_t server_node, Ipv4Addr target,
+                                                         const std::optional<std::array<uint8_t, 32>>& given) const {
+  if (given) return *given;
+  std::array<uint8_t, 32> key{};
+  Rng kr = Rng::stream(sc.seed, "tls-server-key:" + (server_node < nodes.size() ? node_name(server_node) : target.to_string()));
+  kr.fill(key.data(), key.size());
+  return key;
+}
+
 void Simulation::Impl::add_http(const scenario::App& a, NodeSlot& client) {
   // The server runs on the node that owns the target address; one per (node, port).
   size_t server_node = nodes.size();
   for (size_t i = 0; i < nodes.size(); ++i)
     if (nodes[i].host && nodes[i].host->has_address(a.target)) server_node = i;
-  std::array<uint8_t, 32> server_key{};
-  if (a.server_key) {
-    server_key = *a.server_key;
-  } else {
-    Rng kr = Rng::stream(sc.seed, "tls-server-key:" + (server_node < nodes.size() ? node_name(server_node) : a.target.to_string()));
-    kr.fill(server_key.data(), server_key.size());
-  }
+  const std::array<uint8_t, 32> server_key = tls_server_key(server_node, a.target, a.server_key);
   if (server_node < nodes.size()) {
     auto key = std::make_pair(server_node, a.port);
     if (!http_servers.count(key)) {
@@ -384,23 +392,45 @@ void Simulation::Impl::build() {
     } else if (a.kind == scenario::AppKind::Http) {
       add_http(a, slot);
     } else if (a.kind == scenario::AppKind::Bulk) {
-      app::BulkConfig bc;
-      bc.name = a.name;
-      bc.target = a.target;
-      bc.port = a.port;
-      bc.bytes = a.send_for.ns > 0 ? 0 : a.bytes;
-      bc.send_for = a.send_for;
-      bc.start = a.start;
-      bc.stream_seed = Rng::stream(sc.seed, "bulk:" + a.name).next_u64();
-      bc.tcp = tcp_config(a.transport);
-      slot.host->add_app(std::make_unique<app::BulkSender>(bc));
-      for (auto& rx_node : nodes) {
-        if (!rx_node.host || !rx_node.host->has_address(a.target)) continue;
-        rx_node.host->add_app(std::make_unique<app::BulkReceiver>(a.name, a.port, bc.stream_seed, bc.tcp, bc.bytes));
-        break;
-      }
+      add_bulk(a, slot);
     }
   }
+}
+
+void Simulation::Impl::add_bulk(const scenario::App& a, NodeSlot& sender) {
+  // The receiver runs on the (first) node that owns the target address, if any.
+  size_t rx_node = nodes.size();
+  for (size_t i = 0; i < nodes.size() && rx_node == nodes.size(); ++i)
+    if (nodes[i].host && nodes[i].host->has_address(a.target)) rx_node = i;
+  app::BulkConfig bc;
+  bc.name = a.name;
+  bc.target = a.target;
+  bc.port = a.port;
+  bc.bytes = a.send_for.ns > 0 ? 0 : a.bytes;
+  bc.send_for = a.send_for;
+  bc.start = a.start;
+  bc.stream_seed = Rng::stream(sc.seed, "bulk:" + a.name).next_u64();
+  bc.tcp = tcp_config(a.transport);
+  app::BulkReceiverConfig rc;
+  rc.name = a.name;
+  rc.port = a.port;
+  rc.stream_seed = bc.stream_seed;
+  rc.tcp = bc.tcp;
+  rc.expected_bytes = bc.bytes;
+  if (a.tls) {
+    // The receiver's key is its node's TLS key, the one an http server there would use, and
+    // the sender pins its public half.
+    const std::array<uint8_t, 32> key = tls_server_key(rx_node, a.target, a.server_key);
+    bc.tls = rc.tls = true;
+    bc.pinned_server_key = a.pinned_key ? *a.pinned_key : l6::ed25519_public(key);
+    bc.tls_seed = Rng::stream(sc.seed, "bulk-tls:" + a.name).next_u64();
+    bc.server_name = rx_node < nodes.size() ? node_name(rx_node) : a.target.to_string();
+    bc.keylog = keylog_sink();
+    rc.server_key = key;
+    rc.tls_seed = Rng::stream(sc.seed, "bulk-tls-server:" + a.name).next_u64();
+  }
+  sender.host->add_app(std::make_unique<app::BulkSender>(bc));
+  if (rx_node < nodes.size()) nodes[rx_node].host->add_app(std::make_unique<app::BulkReceiver>(rc));
 }
 
 void Simulation::Impl::flush_console(size_t n) {

@@ -115,6 +115,7 @@ struct App {
   // bulk: a TCP transfer of `bytes` (or for `send_for`) to `port` on `target`
   uint64_t bytes = 1'000'000;    // "bytes": "10MB"
   Duration send_for = Duration::zero();  // "duration": send for this long instead of a byte count
+  bool tls = false;              // "tls": true: the stream goes over TLS 1.3 and the session layer
   TransportOptions transport;    // the scenario's "transport", then the app's own "transport"
   // http: the seed's story (HTTP POST over TLS 1.3 over the session layer over TCP)
   std::string message = "Hello, server!";   // "message", or the contents of "file"

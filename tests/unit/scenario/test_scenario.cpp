@@ -206,6 +206,9 @@ TEST_CASE("broken scenarios report FILE: PATH: problem") {
       {doc(kTwo + R"(, "apps": [{"node": "q", "target": "b"}])"), R"(apps[0].node: unknown node "q" (known: a, b))"},
       {doc(kTwo + R"(, "apps": [{"node": "a"}])"), R"(apps[0]: missing required key "target")"},
       {two_with_app(R"("kind": "http2")"), R"(apps[0].kind: must be one of "ping", "udp", "traceroute", "bulk", "http", got "http2")"},
+      {two_with_app(R"("kind": "bulk", "tls": "yes")"), R"(apps[0].tls: must be true or false, got string)"},
+      {two_with_app(R"("kind": "bulk", "tls": 1)"), "apps[0].tls: must be true or false, got number"},
+      {two_with_app(R"("kind": "bulk", "tls": {"server_key": "00"})"), "apps[0].tls: must be true or false, got object"},
       {two_with_app(R"("count": 0)"), "apps[0].count: must be >= 1, got 0"},
       {two_with_app(R"("size": 65508)"), "apps[0].size: must be <= 65507, got 65508"},
       {two_with_app(R"("size": "64KiB")"), R"(apps[0].size: must be <= 65507, got "64KiB")"},
@@ -384,6 +387,23 @@ TEST_CASE("defaults: a minimal scenario") {
   CHECK_FALSE(s.trace.l1_bits);
   CHECK(s.apps[0].count == 4);
   CHECK(s.apps[0].size == 56);
+}
+
+TEST_CASE("bulk: tls is a boolean and false by default") {
+  const std::string apps = R"(, "apps": [{"kind": "bulk", "name": "plain", "node": "a", "target": "b"},
+                                          {"kind": "bulk", "name": "sealed", "node": "a", "target": "b", "port": 5002, "tls": true}])";
+  Scenario s = load_scenario_text(doc(kTwo + R"(, "links": [)" + kLinkAB + "]" + apps), kSrc);
+  REQUIRE(s.apps.size() == 2);
+  CHECK_FALSE(s.apps[0].tls);
+  CHECK(s.apps[1].tls);
+  CHECK(s.apps[1].port == 5002);
+  // --set reaches it like any other key.
+  Scenario t = load_scenario_text(doc(kTwo + R"(, "links": [)" + kLinkAB + "]" + apps), kSrc,
+                                  {"apps[0].tls=true", "apps[1].tls=false"});
+  CHECK(t.apps[0].tls);
+  CHECK_FALSE(t.apps[1].tls);
+  CHECK(error_of(doc(kTwo + R"(, "links": [)" + kLinkAB + "]" + apps), {"apps[1].tls=maybe"}).find("apps[1].tls") !=
+        std::string::npos);
 }
 
 TEST_CASE("units in JSON: numbers and strings, converted exactly") {
