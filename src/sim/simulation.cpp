@@ -699,17 +699,21 @@ void Simulation::Impl::compute_routes() {
       }
     }
   }
-  auto routes = l3::compute_auto_routes(topo, links, wants);
+  // One shared structure answers every node's auto routes (nothing is copied per node);
+  // listing a node's routes for the trace runs one Dijkstra from it.
+  auto routes = std::make_shared<const l3::AutoRoutes>(topo, links, wants);
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (!wants[i] || !nodes[i].host) continue;
     auto& table = nodes[i].host->routes();
     table.remove_origin(l3::RouteOrigin::Auto);
-    std::vector<std::string> ifnames;
-    for (const auto& ifc : sc.nodes[i].interfaces) ifnames.push_back(ifc.name);
-    for (auto& r : routes[i]) {
-      if (tracer.enabled()) trace(sched.now(), node_name(i), Layer::Network, "route", "route " + r.describe(ifnames), {});
-      table.add(std::move(r));
+    if (tracer.enabled()) {
+      std::vector<std::string> ifnames;
+      for (const auto& ifc : sc.nodes[i].interfaces) ifnames.push_back(ifc.name);
+      routes->for_each(static_cast<uint32_t>(i), [&](const l3::RouteEntry& r) {
+        trace(sched.now(), node_name(i), Layer::Network, "route", "route " + r.describe(ifnames), {});
+      });
     }
+    table.attach(routes, static_cast<uint32_t>(i), l3::RouteOrigin::Auto);
   }
 }
 

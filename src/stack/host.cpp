@@ -51,7 +51,7 @@ void Host::add_app(std::unique_ptr<App> app) { apps_.push_back(std::move(app)); 
 
 void Host::start(Time now) {
   if (tracing()) {
-    for (const auto& r : routes_.entries()) trace(now, Layer::Network, "route", "route " + r.describe(ifnames_));
+    routes_.for_each([&](const l3::RouteEntry& r) { trace(now, Layer::Network, "route", "route " + r.describe(ifnames_)); });
   }
   for (auto& a : apps_) a->start(*this, now);
   tcp_service(now);

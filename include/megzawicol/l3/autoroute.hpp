@@ -4,7 +4,11 @@
 // simulator can rebuild it (and recompute) whenever a link goes down or comes back up.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,12 +73,75 @@ struct TopoLink {
 /// the same input always gives the same output.
 ///
 /// Cost: one Dijkstra per node wanting auto routes, O(N (E log V)) overall, plus one
-/// scan of all interfaces per such node.
+/// scan of all interfaces per such node; the result holds every route of every node
+/// (O(N x subnets) entries). AutoRoutes gives the same routes without storing them all.
 ///
 /// Throws std::invalid_argument if wants_auto.size() != nodes.size(), if a link names
 /// a node or an interface that does not exist, or if a link's cost is 0.
 std::vector<std::vector<RouteEntry>> compute_auto_routes(const std::vector<TopoNode>& nodes,
                                                          const std::vector<TopoLink>& links,
                                                          const std::vector<bool>& wants_auto);
+
+/// The same "auto" routes as compute_auto_routes() (the same input, the same checks, the
+/// same routes), answered on demand from one structure shared by every node, so that the
+/// memory does not grow as nodes x subnets:
+///
+///  * routes_of(n) / for_each(n) list node n's routes, in the order above, with one
+///    Dijkstra from n; nothing is kept (for the trace's route listings).
+///  * lookup(n, dst) answers a forwarding decision: the subnets containing dst are tried
+///    from the longest prefix down (a hash probe per prefix length present in the
+///    topology); the route of n to a subnet S comes from S's shortest-path tree, one
+///    search from the holders of S towards every node (Dijkstra; a breadth-first search
+///    when every up link has the same cost), which gives every node's route to S at once:
+///    the least path from n is the best, in the path order above, over n's links of the
+///    link followed by the least path from its far end.
+///
+/// Memory: the topology in compact arrays (O(nodes + interfaces + links + subnets)), plus
+/// two bounded caches: the last trees built (4 bytes per node each with uniform link
+/// costs, else 12; at most Limits::tree_bytes in all) and the answers already given,
+/// (node, subnet) -> route (16-byte hash slots, at most Limits::memo_entries answers;
+/// when full it is emptied). When a tree answers node n, the nodes along n's path to S get
+/// their answers too, since the packet is about to ask them. Caches change only the time
+/// taken, never an answer.
+///
+/// Not safe for concurrent use (the const methods fill the caches).
+class AutoRoutes final : public RouteSource {
+ public:
+  struct Limits {
+    size_t tree_bytes = size_t{16} << 20;  // the trees kept, all together (at least one)
+    size_t memo_entries = size_t{1} << 20;  // the answers kept
+  };
+  struct Stats {
+    uint64_t lookups = 0;      // lookup() calls
+    uint64_t memo_hits = 0;    // (node, subnet) answers found in the cache
+    uint64_t trees_built = 0;  // searches from a subnet's holders
+    uint64_t tree_hits = 0;    // answers taken from a kept tree
+    uint64_t listings = 0;     // Dijkstras from a node, for routes_of() / for_each()
+    size_t bytes = 0;          // memory held now (topology, caches, scratch), approximately
+  };
+
+  /// Throws as compute_auto_routes() does.
+  AutoRoutes(const std::vector<TopoNode>& nodes, const std::vector<TopoLink>& links,
+             const std::vector<bool>& wants_auto);
+  AutoRoutes(const std::vector<TopoNode>& nodes, const std::vector<TopoLink>& links,
+             const std::vector<bool>& wants_auto, Limits limits);
+  ~AutoRoutes() override;
+  AutoRoutes(const AutoRoutes&) = delete;
+  AutoRoutes& operator=(const AutoRoutes&) = delete;
+
+  /// Node `node`'s route with the longest prefix containing dst, prefix length at least
+  /// min_prefix_len; nullopt if none, or if the node does not want auto routes.
+  std::optional<RouteEntry> lookup(uint32_t node, Ipv4Addr dst, uint8_t min_prefix_len) const override;
+  /// Node `node`'s route to exactly the subnet `subnet` (network and prefix length).
+  std::optional<RouteEntry> route_to(uint32_t node, Ipv4Cidr subnet) const;
+  void for_each(uint32_t node, const std::function<void(const RouteEntry&)>& f) const override;
+  /// What compute_auto_routes() gives for `node`.
+  std::vector<RouteEntry> routes_of(uint32_t node) const;
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace mz::l3

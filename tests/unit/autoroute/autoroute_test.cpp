@@ -7,6 +7,8 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -366,7 +368,8 @@ RandomTopo random_topo(uint32_t routers, uint32_t hosts, uint32_t extra, uint32_
   std::vector<uint32_t> rlist, hlist;
   t.nodes.resize(is_router.size());
   for (uint32_t i = 0; i < is_router.size(); ++i) {
-    t.nodes[i].name = (is_router[i] ? "r" : "h") + std::to_string(i);
+    t.nodes[i].name = std::to_string(i);
+    t.nodes[i].name.insert(0, 1, is_router[i] ? 'r' : 'h');
     t.nodes[i].forwards = is_router[i];
     (is_router[i] ? rlist : hlist).push_back(i);
   }
@@ -541,4 +544,202 @@ TEST_CASE("autoroute: the result does not depend on the order of the links") {
   std::shuffle(t.links.begin(), t.links.end(), rng);
   auto again = compute_auto_routes(t.nodes, t.links, wants);
   for (size_t v = 0; v < out.size(); ++v) CHECK(fmt(again[v]) == fmt(out[v]));
+}
+
+// ---------------------------------------------------------------------------------------
+// AutoRoutes (answers from per-subnet trees, cached) against compute_auto_routes (every
+// route of every node, one Dijkstra per source): the same routes, node by node.
+
+namespace {
+
+/// Node `v`'s routes as the old tables held them, looked up by a linear scan.
+std::optional<RouteEntry> scan(const std::vector<RouteEntry>& routes, Ipv4Addr dst, uint8_t min_len) {
+  const RouteEntry* best = nullptr;
+  for (const auto& e : routes)
+    if (e.dest.prefix_len >= min_len && e.dest.contains(dst) && (!best || e.dest.prefix_len > best->dest.prefix_len))
+      best = &e;
+  if (!best) return std::nullopt;
+  return *best;
+}
+
+std::string fmt(const std::optional<RouteEntry>& r) { return r ? fmt(*r) : std::string("none"); }
+
+std::string full(const std::optional<RouteEntry>& r) { return r ? r->describe({}) : std::string("none"); }
+
+/// Every (node, subnet) answer of `ar` equals the listing of compute_auto_routes, and so
+/// do lookups of addresses inside and around every subnet. Nodes are visited in `order`.
+void check_same_routes(const std::vector<TopoNode>& nodes, const std::vector<TopoLink>& links,
+                       const std::vector<bool>& wants, const AutoRoutes& ar, const std::vector<uint32_t>& order,
+                       std::mt19937& rng) {
+  const auto expected = compute_auto_routes(nodes, links, wants);
+  std::vector<Ipv4Cidr> subnets;
+  for (const auto& n : nodes)
+    for (const auto& i : n.interfaces) subnets.push_back(Ipv4Cidr{i.address.network(), i.address.prefix_len});
+  for (uint32_t v : order) {
+    CAPTURE(v);
+    // The listing is the same as compute_auto_routes's row.
+    CHECK(fmt(ar.routes_of(v)) == fmt(expected[v]));
+    // Each subnet's route, from the trees.
+    for (const auto& s : subnets) {
+      CAPTURE(s.to_string());
+      std::optional<RouteEntry> want;
+      for (const auto& r : expected[v])
+        if (r.dest == s) want = r;
+      REQUIRE(fmt(ar.route_to(v, s)) == fmt(want));
+    }
+    // Longest-prefix lookups, with a random minimum prefix length.
+    for (int q = 0; q < 30; ++q) {
+      const auto& s = subnets[std::uniform_int_distribution<size_t>(0, subnets.size() - 1)(rng)];
+      uint32_t a = s.addr.v;
+      if (q % 3 == 1) a ^= 1u << std::uniform_int_distribution<uint32_t>(0, 31)(rng);
+      if (q % 3 == 2) a = static_cast<uint32_t>(rng());
+      const auto min_len = static_cast<uint8_t>(q % 4 == 0 ? std::uniform_int_distribution<uint32_t>(0, 32)(rng) : 0);
+      CAPTURE(Ipv4Addr{a}.to_string());
+      CAPTURE(int{min_len});
+      REQUIRE(fmt(ar.lookup(v, Ipv4Addr{a}, min_len)) == fmt(scan(expected[v], Ipv4Addr{a}, min_len)));
+    }
+  }
+}
+
+/// Random topology with nested prefixes (/8 to /32 in a small address space), costs in
+/// [1, max_cost], some links down, parallel links and self-links.
+RandomTopo nested_topo(uint32_t count, uint32_t max_cost, uint32_t seed) {
+  std::mt19937 rng(seed);
+  auto pick = [&](uint32_t n) { return std::uniform_int_distribution<uint32_t>(0, n - 1)(rng); };
+  const uint8_t lens[] = {8, 16, 20, 24, 24, 24, 28, 30, 32};
+  RandomTopo t;
+  t.nodes.resize(count);
+  for (uint32_t v = 0; v < count; ++v) {
+    t.nodes[v].name = std::to_string(v);
+    t.nodes[v].name.insert(0, 1, 'n');
+    t.nodes[v].forwards = pick(3) != 0;
+    const uint32_t ifs = 1 + pick(4);
+    for (uint32_t i = 0; i < ifs; ++i) {
+      const uint32_t addr = (10u << 24) | (pick(3) << 16) | (pick(6) << 8) | pick(8);
+      t.nodes[v].interfaces.push_back({Ipv4Cidr{Ipv4Addr{addr}, lens[pick(sizeof lens)]}});
+    }
+  }
+  const uint32_t nlinks = count * 2;
+  for (uint32_t k = 0; k < nlinks; ++k) {
+    const uint32_t a = pick(count), b = pick(count);
+    t.links.push_back({a, pick(static_cast<uint32_t>(t.nodes[a].interfaces.size())), b,
+                       pick(static_cast<uint32_t>(t.nodes[b].interfaces.size())), 1 + pick(max_cost), pick(8) != 0});
+    if (pick(10) == 0) t.links.push_back(t.links.back());  // a parallel link
+  }
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("autoroute: AutoRoutes gives the routes of compute_auto_routes on random topologies") {
+  std::mt19937 rng(4242);
+  for (uint32_t seed = 1; seed <= 40; ++seed) {
+    CAPTURE(seed);
+    // Unit costs (the breadth-first trees) and random costs (Dijkstra).
+    const uint32_t max_cost = seed % 2 ? 1 : (seed % 4 == 0 ? 5 : 1000);
+    RandomTopo t = seed % 3 == 0 ? random_topo(25, 25, 15, seed) : nested_topo(40, max_cost, seed);
+    if (seed % 3 == 0 && max_cost > 1)
+      for (auto& l : t.links) l.cost = 1 + static_cast<uint32_t>(rng() % max_cost);
+    std::vector<bool> wants(t.nodes.size(), true);
+    for (size_t i = 0; i < wants.size(); ++i) wants[i] = rng() % 5 != 0;
+    std::vector<uint32_t> order(t.nodes.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng);
+    {
+      const AutoRoutes ar(t.nodes, t.links, wants);
+      check_same_routes(t.nodes, t.links, wants, ar, order, rng);
+    }
+    {
+      // Caches far too small: one tree, a handful of answers, emptied all the time.
+      const AutoRoutes tiny(t.nodes, t.links, wants, AutoRoutes::Limits{1, 3});
+      check_same_routes(t.nodes, t.links, wants, tiny, order, rng);
+      const auto st = tiny.stats();
+      CHECK(st.trees_built > 0);
+    }
+  }
+}
+
+TEST_CASE("autoroute: AutoRoutes on 300 routers and 300 hosts with links down") {
+  RandomTopo t = random_topo(300, 300, 150, 31337);
+  for (size_t i = 0; i < t.links.size(); i += 9) t.links[i].up = false;
+  std::mt19937 rng(99);
+  for (auto& l : t.links) l.cost = 1 + static_cast<uint32_t>(rng() % 3);
+  std::vector<bool> wants(t.nodes.size(), true);
+  const AutoRoutes ar(t.nodes, t.links, wants);
+  std::vector<uint32_t> sample;
+  for (int k = 0; k < 25; ++k) sample.push_back(static_cast<uint32_t>(rng() % t.nodes.size()));
+  check_same_routes(t.nodes, t.links, wants, ar, sample, rng);
+}
+
+TEST_CASE("autoroute: the trees answer every node along the path and keep within their limits") {
+  RandomTopo t = random_topo(200, 200, 100, 5);
+  std::vector<bool> wants(t.nodes.size(), true);
+  const AutoRoutes ar(t.nodes, t.links, wants, AutoRoutes::Limits{size_t{4} * 400 * 3, 1000});
+  // Every node's route to every subnet: each tree is built once per eviction at most, and
+  // most answers come from the cache of answers filled along the paths.
+  std::vector<Ipv4Cidr> subnets;
+  for (const auto& n : t.nodes)
+    for (const auto& i : n.interfaces) subnets.push_back(Ipv4Cidr{i.address.network(), i.address.prefix_len});
+  for (const auto& s : subnets)
+    for (uint32_t v = 0; v < t.nodes.size(); ++v) (void)ar.route_to(v, s);
+  const auto st = ar.stats();
+  MESSAGE("trees built " << st.trees_built << " for " << subnets.size() << " subnet lookups; memory "
+                         << st.bytes << " bytes");
+  CHECK(st.trees_built <= subnets.size());
+  CHECK(st.memo_hits > 0);
+  // 3 trees of 400 nodes (4 bytes each with unit costs), 1000 answers of 16 bytes (x2 for
+  // the hash table's load), plus the topology: well under 200 KB.
+  CHECK(st.bytes < 200 * 1024);
+}
+
+TEST_CASE("autoroute: a RoutingTable with AutoRoutes attached looks up as one holding the routes") {
+  RandomTopo t = nested_topo(60, 4, 77);
+  std::vector<bool> wants(t.nodes.size(), true);
+  const auto all = compute_auto_routes(t.nodes, t.links, wants);
+  auto ar = std::make_shared<const AutoRoutes>(t.nodes, t.links, wants);
+  std::mt19937 rng(8);
+  for (uint32_t v = 0; v < t.nodes.size(); ++v) {
+    CAPTURE(v);
+    // As a host does: connected routes, a static route or two, then the auto routes.
+    RoutingTable copied, shared;
+    for (uint32_t i = 0; i < t.nodes[v].interfaces.size(); ++i) {
+      RouteEntry c;
+      c.dest = t.nodes[v].interfaces[i].address;
+      c.ifindex = i;
+      c.origin = RouteOrigin::Connected;
+      copied.add(c);
+      shared.add(c);
+    }
+    RouteEntry st;
+    st.dest = Ipv4Cidr{Ipv4Addr{(10u << 24) | (static_cast<uint32_t>(rng() % 3) << 16)}, 16};
+    st.gateway = Ipv4Addr{0x0a0000fe};
+    st.metric = static_cast<uint32_t>(rng() % 3);
+    copied.add(st);
+    shared.add(st);
+    for (const auto& r : all[v]) copied.add(r);
+    shared.attach(ar, v, RouteOrigin::Auto);
+    // A route added after the auto routes.
+    RouteEntry late = st;
+    late.dest.prefix_len = 24;
+    late.metric = 2;
+    copied.add(late);
+    shared.add(late);
+
+    std::vector<std::string> a, b;
+    copied.for_each([&a](const RouteEntry& r) { a.push_back(r.describe({})); });
+    shared.for_each([&b](const RouteEntry& r) { b.push_back(r.describe({})); });
+    CHECK(a == b);
+    for (int q = 0; q < 200; ++q) {
+      const uint32_t addr = (10u << 24) | static_cast<uint32_t>(rng() % (3u << 16));
+      CAPTURE(Ipv4Addr{addr}.to_string());
+      REQUIRE(full(shared.lookup(Ipv4Addr{addr})) == full(copied.lookup(Ipv4Addr{addr})));
+    }
+    copied.remove_origin(RouteOrigin::Auto);
+    shared.remove_origin(RouteOrigin::Auto);
+    CHECK(shared.attached() == nullptr);
+    for (int q = 0; q < 50; ++q) {
+      const uint32_t addr = (10u << 24) | static_cast<uint32_t>(rng() % (3u << 16));
+      REQUIRE(full(shared.lookup(Ipv4Addr{addr})) == full(copied.lookup(Ipv4Addr{addr})));
+    }
+  }
 }
