@@ -6,10 +6,24 @@
 
 namespace mz::l4 {
 
+void RingBuffer::reserve_extent(size_t extent) {
+  if (extent <= buf_.size()) return;
+  size_t sz = std::max<size_t>(4096, buf_.size() * 2);
+  while (sz < extent) sz *= 2;
+  sz = std::min(sz, cap_);
+  std::vector<uint8_t> nb(sz);
+  const size_t keep = std::min(extent_, buf_.size());
+  for (size_t i = 0; i < keep; ++i) nb[i] = buf_[(head_ + i) % buf_.size()];
+  buf_ = std::move(nb);
+  head_ = 0;
+}
+
 size_t RingBuffer::write_at(size_t offset, ByteView data) {
   if (offset >= free()) return 0;
   const size_t n = std::min(data.size(), free() - offset);
   if (n == 0) return 0;
+  reserve_extent(size_ + offset + n);
+  extent_ = std::max(extent_, size_ + offset + n);
   const size_t cap = buf_.size();
   size_t pos = (head_ + size_ + offset) % cap;
   const size_t first = std::min(n, cap - pos);
@@ -27,6 +41,7 @@ size_t RingBuffer::push(ByteView data) {
 void RingBuffer::commit(size_t n) {
   assert(n <= free());
   size_ += std::min(n, free());
+  extent_ = std::max(extent_, size_);
 }
 
 size_t RingBuffer::peek(size_t offset, MutByteView out) const {
@@ -46,6 +61,11 @@ void RingBuffer::consume(size_t n) {
   if (buf_.empty()) return;
   head_ = (head_ + n) % buf_.size();
   size_ -= n;  // head_ stays put even when empty: bytes written ahead keep their place
+  extent_ -= n;
+  if (extent_ == 0) {
+    std::vector<uint8_t>().swap(buf_);
+    head_ = 0;
+  }
 }
 
 size_t RingBuffer::pop(MutByteView out) {

@@ -19,12 +19,15 @@ namespace mz::l4 {
 
 class RingBuffer {
  public:
-  explicit RingBuffer(size_t capacity = 0) : buf_(capacity) {}
+  explicit RingBuffer(size_t capacity = 0) : cap_(capacity) {}
 
-  size_t capacity() const { return buf_.size(); }
+  size_t capacity() const { return cap_; }
   size_t size() const { return size_; }
-  size_t free() const { return buf_.size() - size_; }
+  size_t free() const { return cap_ - size_; }
   bool empty() const { return size_ == 0; }
+  /// Bytes of storage held now: grows on demand (doubling, from 4 KiB, up to the capacity)
+  /// and is released when nothing is buffered, so an idle connection holds none.
+  size_t allocated() const { return buf_.size(); }
 
   /// Appends as much of `data` as fits; returns the count appended.
   size_t push(ByteView data);
@@ -41,9 +44,12 @@ class RingBuffer {
   size_t pop(MutByteView out);
 
  private:
+  void reserve_extent(size_t extent);
   std::vector<uint8_t> buf_;
+  size_t cap_ = 0;
   size_t head_ = 0;
   size_t size_ = 0;
+  size_t extent_ = 0;
 };
 
 }  // namespace mz::l4

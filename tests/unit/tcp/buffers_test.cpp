@@ -1,6 +1,10 @@
 // RingBuffer, SeqRangeSet, Assembler (receiver SACK blocks) and SackScoreboard.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <deque>
+
+#include "megzawicol/core/rng.hpp"
 #include "megzawicol/l4/assembler.hpp"
 #include "megzawicol/l4/ranges.hpp"
 #include "megzawicol/l4/ring_buffer.hpp"
@@ -105,4 +109,48 @@ TEST_CASE("scoreboard: clipping lost edge and pipe (RFC 6675)") {
   CHECK(sb.pipe(una, max, SeqNum(2000), 1000) == 6000);  // the lost segment was resent
   sb.advance(SeqNum(3000));
   CHECK(sb.ranges().ranges()[0] == SeqRange{SeqNum(3000), SeqNum(4000)});
+}
+
+TEST_CASE("RingBuffer: storage grows on demand and is released when empty; contents match a deque") {
+  RingBuffer r(512 * 1024);
+  CHECK(r.capacity() == 512 * 1024);
+  CHECK(r.allocated() == 0);  // nothing until the first byte
+  Rng rng(5);
+  std::deque<uint8_t> ref;
+  size_t peak = 0;
+  for (int step = 0; step < 4000; ++step) {
+    if (rng.uniform_int(0, 2) != 0) {
+      Bytes in(rng.uniform_int(0, 9000));
+      rng.fill(in.data(), in.size());
+      const size_t n = r.push(in);
+      CHECK(n == std::min(in.size(), 512 * 1024 - ref.size()));
+      ref.insert(ref.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(n));
+    } else {
+      Bytes out(rng.uniform_int(0, 12000));
+      const size_t n = r.pop(out);
+      REQUIRE(n == std::min(out.size(), ref.size()));
+      for (size_t i = 0; i < n; ++i) {
+        REQUIRE(out[i] == ref.front());
+        ref.pop_front();
+      }
+    }
+    REQUIRE(r.size() == ref.size());
+    CHECK(r.allocated() <= 512 * 1024);
+    if (r.empty()) CHECK(r.allocated() == 0);
+    peak = std::max(peak, r.allocated());
+  }
+  CHECK(peak > 4096);
+  // Data written ahead of a gap (out of order) keeps the storage until it is consumed.
+  RingBuffer g(64 * 1024);
+  const Bytes ahead(100, 7);
+  CHECK(g.write_at(30'000, ahead) == 100);
+  CHECK(g.allocated() >= 30'100);
+  const Bytes first(30'000, 1);
+  CHECK(g.write_at(0, first) == 30'000);
+  g.commit(30'100);
+  Bytes all(30'100);
+  CHECK(g.pop(all) == 30'100);
+  CHECK(all[29'999] == 1);
+  CHECK(all[30'000] == 7);
+  CHECK(g.allocated() == 0);
 }
