@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <map>
@@ -144,6 +145,11 @@ TEST_CASE("differential: the timing wheel runs exactly what an ordered map would
         default: return static_cast<int64_t>(rng.uniform_int(0, 3)) * 256;
       }
     };
+    // now + off, saturated well below INT64_MAX (offsets up to 2^62 would overflow after a few rounds).
+    auto later = [&](int64_t off) {
+      constexpr int64_t kMaxT = INT64_MAX / 2;
+      return s.now().ns + std::min(off, kMaxT - s.now().ns);
+    };
     std::function<void(int64_t, int)> add;  // (absolute time, nesting depth)
     add = [&](int64_t t, int depth) {
       const int label = next_label++;
@@ -162,7 +168,7 @@ TEST_CASE("differential: the timing wheel runs exactly what an ordered map would
     // The reference run: pops the smallest key, replays what the event does.
     for (int round = 0; round < 30; ++round) {
       const int n = static_cast<int>(rng.uniform_int(0, 60));
-      for (int i = 0; i < n; ++i) add(s.now().ns + offset(), 0);
+      for (int i = 0; i < n; ++i) add(later(offset()), 0);
       // Cancel a few pending events.
       for (int c = 0; c < 5 && !handles.empty(); ++c) {
         auto it = handles.begin();
@@ -171,7 +177,7 @@ TEST_CASE("differential: the timing wheel runs exactly what an ordered map would
         ref.erase(it->second.second);
         handles.erase(it);
       }
-      const int64_t limit = s.now().ns + offset();
+      const int64_t limit = later(offset());
       // Expected: every ref event with time <= limit, in key order, including children
       // scheduled by them (the closure adds to ref while the scheduler runs).
       s.run_until(Time{limit});
