@@ -2,43 +2,13 @@
 
 #include <cstdio>
 
+#include "upper_text.hpp"
+
 namespace mz::app {
 
 using trace::Layer;
 
 namespace {
-
-
-std::string tls_event_text(const l6::TlsEvent& ev) {
-  if (auto* m = std::get_if<l6::MessageSent>(&ev))
-    return "sent TLS " + m->summary + " (" + std::to_string(m->length) + " bytes)";
-  if (auto* m = std::get_if<l6::MessageReceived>(&ev))
-    return "received TLS " + m->summary + " (" + std::to_string(m->length) + " bytes)";
-  if (auto* k = std::get_if<l6::KeysInstalled>(&ev)) {
-    const char* e = k->epoch == l6::Epoch::handshake ? "handshake" : k->epoch == l6::Epoch::application ? "application" : "initial";
-    return std::string("installed ") + e + " traffic keys for " + (k->direction == l6::Direction::read ? "reading" : "writing") +
-           " (AES-128-GCM)";
-  }
-  if (auto* h = std::get_if<l6::HandshakeDone>(&ev))
-    return "TLS 1.3 handshake complete: " + h->cipher + ", server key " + h->peer_key_fingerprint;
-  if (auto* a = std::get_if<l6::Alert>(&ev)) {
-    if (a->description == l6::AlertDescription::close_notify)
-      return std::string(a->sent ? "sent" : "received") + " close_notify: no more application data in this direction";
-    return std::string(a->sent ? "sent" : "received") + " TLS alert " + l6::alert_name(a->description) + ": " + a->reason;
-  }
-  return "peer closed the TLS connection (close_notify)";
-}
-
-const char* state_name(l5::SessionState s) {
-  switch (s) {
-    case l5::SessionState::kNew: return "NEW";
-    case l5::SessionState::kActive: return "ACTIVE";
-    case l5::SessionState::kResumed: return "RESUMED";
-    case l5::SessionState::kExpired: return "EXPIRED";
-    case l5::SessionState::kClosed: return "CLOSED";
-  }
-  return "?";
-}
 
 std::string clip(const std::string& s, size_t n = 120) { return s.size() <= n ? s : s.substr(0, n) + "..."; }
 
@@ -199,10 +169,10 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
       moved = true;
       if (auto* a = std::get_if<l5::Accepted>(&*ev)) {
         session_id_ = a->id;
-        session_states_.push_back(state_name(a->state));
+        session_states_.push_back(session_state_name(a->state));
         host.trace(now, Layer::Session, "session_accepted",
-                   "session " + a->id.to_string() + " accepted by the server (" + state_name(a->state) + ")",
-                   {{"session", a->id.to_string()}, {"state", std::string(state_name(a->state))}});
+                   "session " + a->id.to_string() + " accepted by the server (" + session_state_name(a->state) + ")",
+                   {{"session", a->id.to_string()}, {"state", std::string(session_state_name(a->state))}});
         l6::TlsConfig tc;
         tc.is_server = false;
         tc.pinned_server_public = cfg_.pinned_server_key;
@@ -437,9 +407,9 @@ void HttpServerApp::handle_timeout(stack::Host& host, Time now) {
 void HttpServerApp::trace_session_events(stack::Host& host, Time now) {
   while (auto e = sessions_->poll_event()) {
     host.trace(now, Layer::Session, "session_state",
-               "session " + e->id.to_string() + ": " + (e->from ? std::string(state_name(*e->from)) + " -> " : std::string("created ")) +
-                   state_name(e->to),
-               {{"session", e->id.to_string()}, {"to", std::string(state_name(e->to))}});
+               "session " + e->id.to_string() + ": " + (e->from ? std::string(session_state_name(*e->from)) + " -> " : std::string("created ")) +
+                   session_state_name(e->to),
+               {{"session", e->id.to_string()}, {"to", std::string(session_state_name(e->to))}});
   }
 }
 
@@ -471,8 +441,8 @@ void HttpServerApp::pump(stack::Host& host, Time now, stack::ConnId id, Conn& c)
       moved = true;
       if (auto* a = std::get_if<l5::Accepted>(&*ev)) {
         host.trace(now, Layer::Session, "session_accepted",
-                   "session " + a->id.to_string() + " attached to this connection (" + state_name(a->state) + ")");
-        print(std::string("[Server] Session ") + a->id.to_string() + " " + state_name(a->state));
+                   "session " + a->id.to_string() + " attached to this connection (" + session_state_name(a->state) + ")");
+        print(std::string("[Server] Session ") + a->id.to_string() + " " + session_state_name(a->state));
       } else if (auto* r = std::get_if<l5::Refused>(&*ev)) {
         ++refused_;
         host.trace(now, Layer::Session, "session_refused", "session refused: " + r->reason);
