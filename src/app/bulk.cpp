@@ -7,6 +7,7 @@
 #include "megzawicol/l5/session.hpp"
 #include "megzawicol/l6/crypto.hpp"
 #include "megzawicol/l6/tls_connection.hpp"
+#include "send_queue.hpp"
 #include "upper_text.hpp"
 
 namespace mz::app {
@@ -45,19 +46,6 @@ std::string alert_reason(const l6::Alert& a) {
 
 }  // namespace
 
-void BulkOutQueue::append(ByteView b) {
-  if (head_ > 0 && head_ * 2 >= data_.size()) {
-    data_.erase(data_.begin(), data_.begin() + static_cast<std::ptrdiff_t>(head_));
-    head_ = 0;
-  }
-  data_.insert(data_.end(), b.begin(), b.end());
-}
-
-void BulkOutQueue::consume(size_t n) {
-  head_ += n;
-  if (head_ == data_.size()) clear();
-}
-
 // The upper layers of one TLS-mode transfer, sender side: L5 session client, L6 TLS client
 // (created once the session is accepted) and the bytes waiting for TCP.
 struct BulkSender::Tls {
@@ -65,7 +53,7 @@ struct BulkSender::Tls {
   l5::SessionClient session;
   l6::SeededRandom random;
   std::unique_ptr<l6::TlsConnection> conn;
-  BulkOutQueue tcp_out;
+  SendQueue tcp_out;
   bool tampered = false;
 
   explicit Tls(uint64_t seed) : rng(seed), session(rng), random(Rng::stream(seed, "tls").next_u64()) {}
@@ -78,7 +66,7 @@ struct BulkReceiver::Tls {
   l5::SessionServerConn session;
   l6::SeededRandom random;
   l6::TlsConnection conn;
-  BulkOutQueue tcp_out;
+  SendQueue tcp_out;
   bool close_notify = false;  // the sender's close_notify arrived: its stream is whole
 
   Tls(const BulkReceiverConfig& c)

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "send_queue.hpp"
 #include "upper_text.hpp"
 
 namespace mz::app {
@@ -31,37 +32,8 @@ l7::HttpRequest make_raw_request(const std::string& host, const std::string& bod
   return r;
 }
 
-/// Bytes waiting for room in TCP's send buffer: a vector and a read offset. TCP takes a
-/// segment's worth at a time as ACKs arrive, so dropping the sent prefix on every call would
-/// move a large body over and over (quadratic); the prefix is dropped once it is at least
-/// half the vector, so each byte moves O(1) times.
-class OutQueue {
- public:
-  bool empty() const { return head_ == data_.size(); }
-  size_t size() const { return data_.size() - head_; }
-  void append(ByteView b) {
-    if (head_ > 0 && head_ * 2 >= data_.size()) {
-      data_.erase(data_.begin(), data_.begin() + static_cast<std::ptrdiff_t>(head_));
-      head_ = 0;
-    }
-    data_.insert(data_.end(), b.begin(), b.end());
-  }
-  ByteView pending() const { return ByteView(data_).subspan(head_); }
-  void consume(size_t n) {
-    head_ += n;
-    if (head_ == data_.size()) {
-      data_.clear();
-      head_ = 0;
-    }
-  }
-
- private:
-  Bytes data_;
-  size_t head_ = 0;
-};
-
 // Writes as much of `out` as TCP takes; keeps the rest.
-void flush_tcp(stack::Host& host, Time now, stack::ConnId id, OutQueue& out) {
+void flush_tcp(stack::Host& host, Time now, stack::ConnId id, SendQueue& out) {
   if (out.empty()) return;
   out.consume(host.tcp_send(now, id, out.pending()));
 }
@@ -76,7 +48,7 @@ struct HttpClientApp::Conn {
   std::unique_ptr<l6::RandomSource> tls_rng;
   std::unique_ptr<l6::TlsConnection> tls;
   l7::HttpClientCodec http;
-  OutQueue tcp_out;
+  SendQueue tcp_out;
   Time opened_at;
   bool tls_reported = false;
   bool closing = false;
@@ -370,7 +342,7 @@ struct HttpServerApp::Conn {
   std::unique_ptr<l6::RandomSource> tls_rng;
   l6::TlsConnection tls;
   l7::HttpServerCodec http;
-  OutQueue tcp_out;
+  SendQueue tcp_out;
   bool closing = false;
 
   Conn(l5::SessionServer& s, uint64_t seed, const l6::TlsConfig& tc, const TlsRandomFactory& random,

@@ -79,33 +79,6 @@ class BulkStream {
   size_t have_ = 0;
 };
 
-/// Bytes waiting for room in TCP's send buffer: a vector and a read offset; the sent
-/// prefix is dropped once it is at least half the vector, so each byte moves O(1) times.
-class BulkOutQueue {
- public:
-  bool empty() const { return head_ == data_.size(); }
-  size_t size() const { return data_.size() - head_; }
-  void append(ByteView b);
-  void append(Bytes&& b) {  // no copy when the queue is empty (the usual case)
-    if (empty()) {
-      data_ = std::move(b);
-      head_ = 0;
-    } else {
-      append(ByteView(b));
-    }
-  }
-  ByteView pending() const { return ByteView(data_).subspan(head_); }
-  void consume(size_t n);
-  void clear() {
-    data_.clear();
-    head_ = 0;
-  }
-
- private:
-  Bytes data_;
-  size_t head_ = 0;
-};
-
 class BulkSender : public stack::App, public stack::TcpHandler {
  public:
   explicit BulkSender(BulkConfig cfg);
