@@ -151,6 +151,15 @@ bool Scheduler::step(Time limit) {
     __builtin_prefetch(&gen_[ahead]);
   }
   take_front(*l, static_cast<int>(l - lists_.data()));
+  // And the next event's callback, found through the level-0 bitmap (a small queue has
+  // about one event per list, so the look-ahead above rarely applies).
+  if (l->pos < l->v.size()) {
+    __builtin_prefetch(&cb_at(l->v[l->pos].slot));
+  } else if (summary0_ != 0) {
+    const int w = std::countr_zero(summary0_);
+    const List& nl = lists_[static_cast<size_t>(w * 64 + std::countr_zero(bits_[w]))];
+    __builtin_prefetch(&cb_at(nl.v[nl.pos].slot));
+  }
   now_ = Time{e.t};
   last_ = now_;
   ++gen_[e.slot];  // no longer pending; the slot is reused only once the callback is done

@@ -37,6 +37,9 @@ class Rng {
 
  private:
   uint64_t s_[4];
+  // uniform_int's cached reciprocal of its last range size (0: none yet).
+  uint64_t mod_n_ = 0;
+  uint64_t mod_m_lo_ = 0, mod_m_hi_ = 0;
 };
 
 /// FNV-1a 64-bit: stable name hashing for stream derivation.

@@ -9,15 +9,17 @@
 // Times are int64 nanoseconds. The queue keeps a cursor `cur` (never later than any
 // pending event) and eight levels of 256 slots. An event at time t goes to the level of
 // the highest bits in which t differs from cur: level 0 holds the events of cur's own
-// 4096 ns block, one slot per nanosecond (slot = t & 4095); level 1 the rest of its 1 ms
-// block, one slot per 4096 ns (slot = bits 12..19 of t); level 2 one slot per 2^20 ns
-// (bits 20..27); and so on, 8 bits per level. Each slot is a FIFO list.
+// 256 ns block, one slot per nanosecond (slot = t & 255); level 1 the rest of its 64 us
+// block, one slot per 256 ns (slot = bits 8..15 of t); level 2 one slot per 2^16 ns
+// (bits 16..23); and so on, 8 bits per level. Each slot is a FIFO list.
 // The next event is the head of the first non-empty slot of level 0 (a bitmap finds it);
 // when level 0 is empty, the first non-empty slot of the lowest non-empty level becomes
 // the new cur block and its list is re-filed into the lower levels, in list order. A list
 // is a vector of (time, slot, generation) entries, so re-filing reads memory in order and
-// never touches the events themselves.
-//
+// never touches the events themselves. (A wider level 0, 4096 slots, re-files fewer
+// events but spreads them over 128 KiB of list headers: it measured 10-15% slower on the
+// hold model at K = 1,000 and K = 100,000.)
+
 // Why ties keep their scheduling order: all events of one time t are always in the same
 // list. A list only ever receives (a) events appended as they are scheduled, in
 // scheduling order, and (b) the events of a higher slot re-filed when cur enters that slot
@@ -91,9 +93,9 @@ class Scheduler {
 
  private:
   static constexpr uint32_t kNil = UINT32_MAX;
-  // Level 0: 4096 one-nanosecond slots; levels 1..7: 256 slots each, 8 bits of time apiece.
+  // Level 0: 256 one-nanosecond slots; levels 1..7: 256 slots each, 8 bits of time apiece.
   static constexpr int kLevels = 8;
-  static constexpr int kBits0 = 12;
+  static constexpr int kBits0 = 8;
   static constexpr int kSlots0 = 1 << kBits0;
   static constexpr int kSlots = 256;
   static constexpr int kLists = kSlots0 + (kLevels - 1) * kSlots;

@@ -84,6 +84,41 @@ TEST_CASE("rng distributions have the expected moments") {
   CHECK(r.bernoulli(1.0));
 }
 
+TEST_CASE("uniform_int draws exactly what rejection sampling with r mod n gives") {
+  // The reference: reject the top (2^64 mod n) values of next_u64(), then r mod n, with two
+  // 64-bit divisions. uniform_int computes the same values without them; ranges change
+  // between calls (its cached reciprocal is replaced) and include sizes near 2^64, where
+  // rejection happens often.
+  Rng pick(7);
+  Rng a(11), b(11);
+  const uint64_t fixed[] = {1, 2, 3, 1999, 65535, 1ull << 32, (1ull << 63) - 1, 1ull << 63, (1ull << 63) + 12345,
+                            UINT64_MAX - 1};
+  for (int i = 0; i < 200000; ++i) {
+    uint64_t range;
+    switch (i % 4) {
+      case 0: range = fixed[pick.next_u64() % (sizeof fixed / sizeof fixed[0])]; break;
+      case 1: range = pick.next_u64() >> (pick.next_u64() % 64); break;
+      case 2: range = pick.next_u64() | (1ull << 63); break;
+      default: range = 1 + pick.next_u64() % 5000; break;
+    }
+    if (range == 0) range = 1;
+    const uint64_t lo = pick.next_u64() % 1000;
+    const uint64_t hi = lo + range < lo ? UINT64_MAX : lo + range;
+    const uint64_t n = hi - lo + 1;
+    uint64_t want;
+    if (n == 0) {
+      want = b.next_u64();
+    } else {
+      const uint64_t limit = UINT64_MAX - (UINT64_MAX % n);
+      uint64_t r;
+      do r = b.next_u64();
+      while (r >= limit);
+      want = lo + r % n;
+    }
+    REQUIRE(a.uniform_int(lo, hi) == want);
+  }
+}
+
 TEST_CASE("packet buffer grows headers in front and trailers behind without copying the payload") {
   const uint8_t payload[] = {1, 2, 3};
   PacketBuf p = PacketBuf::from(ByteView(payload, 3));
