@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "megzawicol/core/fnv.hpp"
 #include "megzawicol/l5/session.hpp"
 #include "megzawicol/l6/crypto.hpp"
 #include "megzawicol/l6/tls_connection.hpp"
@@ -35,12 +36,7 @@ void store_le64(uint8_t* p, uint64_t v) {
   for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));  // one store on little-endian targets
 }
 
-void fnv(uint64_t& h, const uint8_t* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 0x100000001b3ull;
-  }
-}
+void fnv(uint64_t& h, const uint8_t* p, size_t n) { h = fnv1a64_update(h, p, n); }
 
 
 /// Why a TLS alert ended the connection.
