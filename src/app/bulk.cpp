@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "megzawicol/core/fnv.hpp"
 #include "megzawicol/l5/session.hpp"
 #include "megzawicol/l6/crypto.hpp"
 #include "megzawicol/l6/tls_connection.hpp"
@@ -31,12 +32,11 @@ std::string mbps(uint64_t bytes, Duration d) {
   return b;
 }
 
-void fnv(uint64_t& h, const uint8_t* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 0x100000001b3ull;
-  }
+void store_le64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));  // one store on little-endian targets
 }
+
+void fnv(uint64_t& h, const uint8_t* p, size_t n) { h = fnv1a64_update(h, p, n); }
 
 
 /// Why a TLS alert ended the connection.
@@ -84,17 +84,18 @@ struct BulkReceiver::Tls {
 };
 
 void BulkStream::next(uint8_t* out, size_t n) {
-  while (n > 0) {
-    if (have_ == 0) {
-      const uint64_t v = rng_.next_u64();
-      for (int i = 0; i < 8; ++i) buf_[i] = static_cast<uint8_t>(v >> (8 * i));
-      have_ = 8;
-    }
-    const size_t k = std::min(n, have_);
-    std::memcpy(out, buf_ + (8 - have_), k);
-    have_ -= k;
-    out += k;
-    n -= k;
+  // The stream is the little-endian bytes of successive draws: the rest of the last draw
+  // first, then whole draws straight into `out`, then the head of one more.
+  const size_t k = std::min(n, have_);
+  std::memcpy(out, buf_ + (8 - have_), k);
+  have_ -= k;
+  out += k;
+  n -= k;
+  for (; n >= 8; n -= 8, out += 8) store_le64(out, rng_.next_u64());
+  if (n > 0) {
+    store_le64(buf_, rng_.next_u64());
+    std::memcpy(out, buf_, n);
+    have_ = 8 - n;
   }
 }
 
@@ -469,15 +470,11 @@ void BulkReceiver::verify(stack::Host& host, Time now, const uint8_t* data, size
     if (received_ == 0) first_at_ = now;
     last_at_ = now;
     stream_.next(want, n);
-    if (mismatch_at_ < 0) {
-      for (size_t i = 0; i < n; ++i) {
-        if (data[i] != want[i]) {
-          mismatch_at_ = static_cast<int64_t>(received_ + i);
-          host.trace(now, Layer::Application, "bulk_corrupt",
-                     "received data differs from what was sent at byte " + std::to_string(mismatch_at_));
-          break;
-        }
-      }
+    if (mismatch_at_ < 0 && std::memcmp(data, want, n) != 0) {
+      const size_t i = static_cast<size_t>(std::mismatch(data, data + n, want).first - data);
+      mismatch_at_ = static_cast<int64_t>(received_ + i);
+      host.trace(now, Layer::Application, "bulk_corrupt",
+                 "received data differs from what was sent at byte " + std::to_string(mismatch_at_));
     }
     fnv(hash_, data, n);
     received_ += n;

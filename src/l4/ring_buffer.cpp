@@ -11,9 +11,13 @@ void RingBuffer::reserve_extent(size_t extent) {
   size_t sz = std::max<size_t>(4096, buf_.size() * 2);
   while (sz < extent) sz *= 2;
   sz = std::min(sz, cap_);
-  std::vector<uint8_t> nb(sz);
+  decltype(buf_) nb(sz);
   const size_t keep = std::min(extent_, buf_.size());
-  for (size_t i = 0; i < keep; ++i) nb[i] = buf_[(head_ + i) % buf_.size()];
+  if (keep > 0) {
+    const size_t first = std::min(keep, buf_.size() - head_);
+    std::memcpy(nb.data(), buf_.data() + head_, first);
+    std::memcpy(nb.data() + first, buf_.data(), keep - first);
+  }
   buf_ = std::move(nb);
   head_ = 0;
 }
@@ -63,7 +67,7 @@ void RingBuffer::consume(size_t n) {
   size_ -= n;  // head_ stays put even when empty: bytes written ahead keep their place
   extent_ -= n;
   if (extent_ == 0) {
-    std::vector<uint8_t>().swap(buf_);
+    decltype(buf_)().swap(buf_);
     head_ = 0;
   }
 }

@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <vector>
 
 #include "megzawicol/core/bytes.hpp"
@@ -44,8 +46,23 @@ class RingBuffer {
   size_t pop(MutByteView out);
 
  private:
+  // Storage is not zero-filled: only bytes written are ever read.
+  template <typename T>
+  struct NoZeroFill : std::allocator<T> {
+    template <typename U>
+    struct rebind {
+      using other = NoZeroFill<U>;
+    };
+    NoZeroFill() = default;
+    template <typename U>
+    NoZeroFill(const NoZeroFill<U>&) {}
+    template <typename U>
+    void construct(U* p) {
+      ::new (static_cast<void*>(p)) U;
+    }
+  };
   void reserve_extent(size_t extent);
-  std::vector<uint8_t> buf_;
+  std::vector<uint8_t, NoZeroFill<uint8_t>> buf_;
   size_t cap_ = 0;
   size_t head_ = 0;
   size_t size_ = 0;
