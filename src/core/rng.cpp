@@ -39,24 +39,18 @@ Rng Rng::stream(uint64_t seed, std::string_view name) {
 
 double Rng::uniform01() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
 
-uint64_t Rng::uniform_int(uint64_t lo, uint64_t hi) {
-  if (hi <= lo) return lo;
-  const uint64_t range = hi - lo;
-  if (range == UINT64_MAX) return next_u64();
+uint64_t Rng::uniform_int_slow(uint64_t lo, uint64_t hi, uint64_t r) {
+  const uint64_t range = hi - lo;  // hi > lo
+  if (range == UINT64_MAX) return r;
   const uint64_t n = range + 1;
-  // Rejection of the top (2^64 mod n) values, then r mod n: the same draws as the plain
-  // formula, without its two 64-bit divisions. Any r <= UINT64_MAX - n is below the
-  // rejection limit (which is >= UINT64_MAX - n + 1), so the limit is computed only for the
-  // top n values. r mod n is taken by multiplication with a cached 128-bit reciprocal
-  // (Lemire, Kaser, Kurz: "Faster remainder by direct computation", 2019), exact for all
-  // 64-bit r and n.
   if (n != mod_n_) {
     const u128 m = ~u128{0} / n + 1;
     mod_n_ = n;
     mod_m_lo_ = static_cast<uint64_t>(m);
     mod_m_hi_ = static_cast<uint64_t>(m >> 64);
   }
-  uint64_t r = next_u64();
+  // Any r <= UINT64_MAX - n is below the rejection limit (which is >= UINT64_MAX - n + 1),
+  // so the limit is computed only for the top n values.
   while (r > UINT64_MAX - n && r >= UINT64_MAX - (UINT64_MAX % n)) r = next_u64();
   const u128 low = ((u128{mod_m_hi_} << 64) | mod_m_lo_) * r;
   const u128 bottom = (u128{static_cast<uint64_t>(low)} * n) >> 64;

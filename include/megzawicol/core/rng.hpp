@@ -33,8 +33,24 @@ class Rng {
   uint32_t next_u32() { return static_cast<uint32_t>(next_u64() >> 32); }
   /// Uniform in [0, 1) with 53 random bits.
   double uniform01();
-  /// Uniform integer in [lo, hi] (inclusive), unbiased.
-  uint64_t uniform_int(uint64_t lo, uint64_t hi);
+  /// Uniform integer in [lo, hi] (inclusive), unbiased: rejection of the top (2^64 mod n)
+  /// values of next_u64(), then r mod n (n = hi - lo + 1).
+  uint64_t uniform_int(uint64_t lo, uint64_t hi) {
+    // The common case inline: the same range as the last call, and a draw below
+    // UINT64_MAX - n + 1, which is always under the rejection limit. r mod n by the cached
+    // 128-bit reciprocal (Lemire, Kaser, Kurz: "Faster remainder by direct computation",
+    // 2019), exact for all 64-bit r and n.
+    if (hi <= lo) return lo;
+    const uint64_t n = hi - lo + 1;  // 0 for the full 64-bit range
+    const uint64_t r = next_u64();
+    if (n == mod_n_ && r <= UINT64_MAX - n) [[likely]] {
+      const U128 low = ((U128{mod_m_hi_} << 64) | mod_m_lo_) * r;
+      const U128 bottom = (U128{static_cast<uint64_t>(low)} * n) >> 64;
+      const U128 top = U128{static_cast<uint64_t>(low >> 64)} * n;
+      return lo + static_cast<uint64_t>((bottom + top) >> 64);
+    }
+    return uniform_int_slow(lo, hi, r);
+  }
   /// True with probability p (p <= 0: never, p >= 1: always).
   bool bernoulli(double p);
   /// Number of failures before the first success of a Bernoulli(p) trial sequence,
@@ -46,10 +62,14 @@ class Rng {
   void fill(uint8_t* out, size_t n);
 
  private:
+  __extension__ using U128 = unsigned __int128;
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  // Any range, any draw; `r` is the first draw (already taken).
+  uint64_t uniform_int_slow(uint64_t lo, uint64_t hi, uint64_t r);
+
   uint64_t s_[4];
-  // uniform_int's cached reciprocal of its last range size (0: none yet).
-  uint64_t mod_n_ = 0;
+  // uniform_int's cached reciprocal of its last range size n >= 2 (1: none yet).
+  uint64_t mod_n_ = 1;
   uint64_t mod_m_lo_ = 0, mod_m_hi_ = 0;
 };
 

@@ -34,7 +34,9 @@
 // and callback are freed at once).
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -106,17 +108,37 @@ class Scheduler {
     uint32_t slot;
     uint32_t gen;
   };
+  // A FIFO of entries in one buffer: [head, end) are queued, [base, head) taken. It keeps
+  // its buffer when it empties, so that steady state allocates nothing.
   struct List {
-    std::vector<Entry> v;
-    size_t pos = 0;  // entries before pos have been taken
+    Entry* head = nullptr;
+    Entry* end = nullptr;
+    Entry* base = nullptr;
+    Entry* cap = nullptr;
+
+    List() = default;
+    List(const List&) = delete;
+    List& operator=(const List&) = delete;
+    ~List() { std::free(base); }
+    bool empty() const { return head == end; }
+    size_t size() const { return static_cast<size_t>(end - head); }
+    void push(const Entry& e) {
+      if (end == cap) [[unlikely]]
+        grow();
+      *end++ = e;
+    }
+    void reset() { head = end = base; }
+    void grow();
   };
 
   bool step(Time limit);
   /// Takes a free slot and files its entry at t (clamped to now); the callback is set by the caller.
   EventId enqueue(Time t);
+  uint32_t new_slot();  // when no freed slot is left
   /// The list whose front entry is the next pending event (re-filing higher levels and
   /// dropping cancelled entries as needed), or nullptr if nothing is pending.
   List* next_list();
+  List* next_list_slow();  // level 0 empty or its first entry cancelled
   void file(const Entry& e);  // appends e to the list its time belongs to
   void take_front(List& l, int li);
   void release(uint32_t slot);
@@ -128,7 +150,7 @@ class Scheduler {
   std::vector<std::unique_ptr<Callback[]>> chunks_;
   std::vector<uint32_t> gen_;  // odd: pending
   std::vector<uint32_t> free_;
-  std::vector<List> lists_ = std::vector<List>(kLists);
+  std::unique_ptr<List[]> lists_ = std::make_unique<List[]>(kLists);
   uint64_t bits_[kLists / 64] = {};  // one bit per non-empty list
   uint64_t summary0_ = 0;            // one bit per non-zero word of level 0
   int64_t cur_ = 0;
@@ -140,5 +162,40 @@ class Scheduler {
   size_t stale_ = 0;  // entries of cancelled events still in lists
   bool stopped_ = false;
 };
+
+inline __attribute__((always_inline)) void Scheduler::file(const Entry& e) {
+  const auto x = static_cast<uint64_t>(e.t ^ cur_);
+  int li;
+  if (x < kSlots0) {
+    li = static_cast<int>(static_cast<uint64_t>(e.t) & (kSlots0 - 1));
+  } else {
+    const int level = 1 + (63 - std::countl_zero(x) - kBits0) / 8;
+    const int shift = kBits0 + 8 * (level - 1);
+    li = kSlots0 + (level - 1) * kSlots + static_cast<int>((static_cast<uint64_t>(e.t) >> shift) & 0xFF);
+  }
+  List& l = lists_[static_cast<size_t>(li)];
+  if (l.empty()) {
+    bits_[li >> 6] |= uint64_t{1} << (li & 63);
+    if (li < kSlots0) summary0_ |= uint64_t{1} << (li >> 6);
+  }
+  l.push(e);
+}
+
+inline EventId Scheduler::enqueue(Time t) {
+  if (t < now_) t = now_;
+  uint32_t slot;
+  if (!free_.empty()) [[likely]] {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = new_slot();
+  }
+  const uint32_t gen = ++gen_[slot];  // odd: pending
+  ++live_;
+  if (t.ns < cur_) [[unlikely]]
+    rebase(t.ns);
+  file(Entry{t.ns, slot, gen});
+  return EventId{slot, gen};
+}
 
 }  // namespace mz::engine
