@@ -48,23 +48,22 @@ uint32_t slice8(uint32_t c, const uint8_t* p, size_t n) {
 
 #ifdef MZ_CRC32_CLMUL
 /// Folds `len` bytes (len >= 64, a multiple of 16) into the CRC register `c`.
-__attribute__((target("pclmul,sse4.1"))) uint32_t fold_clmul(uint32_t c, const uint8_t* p, size_t len) {
-  // x^(4*128+32), x^(4*128-32), x^(128+32), x^(128-32) mod P, x^64 mod P (bit-reflected),
-  // then P' = 0x1DB710641 and mu = floor(x^64 / P) for the Barrett reduction.
-  alignas(16) static const uint64_t k1k2[2] = {0x0154442bd4, 0x01c6e41596};
-  alignas(16) static const uint64_t k3k4[2] = {0x01751997d0, 0x00ccaa009e};
-  alignas(16) static const uint64_t k5k0[2] = {0x0163cd6124, 0x0000000000};
-  alignas(16) static const uint64_t poly[2] = {0x01db710641, 0x01f7011641};
-  auto load = [](const uint8_t* q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)); };
+// x^(4*128+32), x^(4*128-32), x^(128+32), x^(128-32) mod P, x^64 mod P (bit-reflected),
+// then P' = 0x1DB710641 and mu = floor(x^64 / P) for the Barrett reduction.
+alignas(16) const uint64_t k1k2[2] = {0x0154442bd4, 0x01c6e41596};
+alignas(16) const uint64_t k3k4[2] = {0x01751997d0, 0x00ccaa009e};
+alignas(16) const uint64_t k5k0[2] = {0x0163cd6124, 0x0000000000};
+alignas(16) const uint64_t poly[2] = {0x01db710641, 0x01f7011641};
+// x^(16*128+32), x^(16*128-32) mod P (bit-reflected): folding 256 bytes ahead.
+alignas(16) const uint64_t k2048[2] = {0x011542778a, 0x01322d1430};
 
-  __m128i x1 = load(p);
-  __m128i x2 = load(p + 16);
-  __m128i x3 = load(p + 32);
-  __m128i x4 = load(p + 48);
-  x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128(static_cast<int>(c)));
+// Folds four 128-bit lanes (x1 at the lowest address) that stand for the bytes before p,
+// then the `len` bytes at p (a multiple of 16), and reduces to the 32-bit CRC state.
+__attribute__((target("pclmul,sse4.1"), always_inline)) inline uint32_t fold_lanes(__m128i x1, __m128i x2, __m128i x3,
+                                                                                     __m128i x4, const uint8_t* p,
+                                                                                     size_t len) {
+  auto load = [](const uint8_t* q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)); };
   __m128i x0 = _mm_load_si128(reinterpret_cast<const __m128i*>(k1k2));
-  p += 64;
-  len -= 64;
   while (len >= 64) {  // four independent 128-bit lanes, each folded 512 bits ahead
     const __m128i x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
     const __m128i x6 = _mm_clmulepi64_si128(x2, x0, 0x00);
@@ -111,14 +110,86 @@ __attribute__((target("pclmul,sse4.1"))) uint32_t fold_clmul(uint32_t c, const u
   return static_cast<uint32_t>(_mm_extract_epi32(x1, 1));
 }
 
+// len >= 64, a multiple of 16.
+__attribute__((target("pclmul,sse4.1"))) uint32_t fold_clmul(uint32_t c, const uint8_t* p, size_t len) {
+  auto load = [](const uint8_t* q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)); };
+  const __m128i x1 = _mm_xor_si128(load(p), _mm_cvtsi32_si128(static_cast<int>(c)));
+  return fold_lanes(x1, load(p + 16), load(p + 32), load(p + 48), p + 64, len - 64);
+}
+
+// The same folding on 512-bit registers (VPCLMULQDQ): four registers of four lanes each,
+// 256 bytes per step, then the registers fold into one (64 bytes apart, the 4 x 128
+// constants) whose four lanes continue as above. len >= 256, a multiple of 16.
+// GCC 12 warns about the _mm512_undefined_* placeholders inside its own AVX-512 headers.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#define MZ_VCLMUL_TARGET __attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.1")))
+MZ_VCLMUL_TARGET inline __m512i load(const uint8_t* q) { return _mm512_loadu_si512(q); }
+// x * k (per 128-bit lane: low half times k's low, high half times k's high) xor next.
+MZ_VCLMUL_TARGET inline __m512i fold(__m512i x, __m512i k, __m512i next) {
+  return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, k, 0x00), _mm512_clmulepi64_epi128(x, k, 0x11), next,
+                                   0x96);  // a ^ b ^ c
+}
+
+MZ_VCLMUL_TARGET uint32_t fold_vclmul(uint32_t c,
+                                                                                            const uint8_t* p,
+                                                                                            size_t len) {
+  __m512i z1 = _mm512_xor_si512(load(p), _mm512_zextsi128_si512(_mm_cvtsi32_si128(static_cast<int>(c))));
+  __m512i z2 = load(p + 64);
+  __m512i z3 = load(p + 128);
+  __m512i z4 = load(p + 192);
+  p += 256;
+  len -= 256;
+  const __m512i k16 = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(k2048)));
+  while (len >= 256) {
+    z1 = fold(z1, k16, load(p));
+    z2 = fold(z2, k16, load(p + 64));
+    z3 = fold(z3, k16, load(p + 128));
+    z4 = fold(z4, k16, load(p + 192));
+    p += 256;
+    len -= 256;
+  }
+  const __m512i k4 = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(k1k2)));
+  z2 = fold(z1, k4, z2);
+  z3 = fold(z2, k4, z3);
+  z4 = fold(z3, k4, z4);
+  return fold_lanes(_mm512_extracti32x4_epi32(z4, 0), _mm512_extracti32x4_epi32(z4, 1),
+                    _mm512_extracti32x4_epi32(z4, 2), _mm512_extracti32x4_epi32(z4, 3), p, len);
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 const bool kHaveClmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+const bool kHaveVclmul = kHaveClmul && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                         __builtin_cpu_supports("vpclmulqdq");
 #else
 constexpr bool kHaveClmul = false;
+constexpr bool kHaveVclmul = false;
 #endif
 
 }  // namespace
 
 bool crc32_uses_clmul() { return kHaveClmul; }
+bool crc32_uses_vclmul() { return kHaveVclmul; }
+
+uint32_t crc32_update_clmul128(uint32_t crc, ByteView data) {
+  uint32_t c = ~crc;
+  const uint8_t* p = data.data();
+  size_t n = data.size();
+#ifdef MZ_CRC32_CLMUL
+  if (kHaveClmul && n >= 64) {
+    const size_t chunk = n & ~size_t{15};
+    c = fold_clmul(c, p, chunk);
+    p += chunk;
+    n -= chunk;
+  }
+#endif
+  return ~slice8(c, p, n);
+}
 
 uint32_t crc32_update_portable(uint32_t crc, ByteView data) { return ~slice8(~crc, data.data(), data.size()); }
 
@@ -129,7 +200,7 @@ uint32_t crc32_update(uint32_t crc, ByteView data) {
 #ifdef MZ_CRC32_CLMUL
   if (kHaveClmul && n >= 64) {
     const size_t chunk = n & ~size_t{15};
-    c = fold_clmul(c, p, chunk);
+    c = kHaveVclmul && chunk >= 256 ? fold_vclmul(c, p, chunk) : fold_clmul(c, p, chunk);
     p += chunk;
     n -= chunk;
   }

@@ -24,8 +24,13 @@ uint32_t crc32_update(uint32_t crc, ByteView data);
 
 /// The table-only computation (the same results); for tests and benchmarks.
 uint32_t crc32_update_portable(uint32_t crc, ByteView data);
-/// Whether crc32_update uses carry-less multiplication on this CPU.
+/// Whether crc32_update uses carry-less multiplication on this CPU (128-bit PCLMULQDQ
+/// folding, 64 bytes per step)...
 bool crc32_uses_clmul();
+/// ... and the 512-bit VPCLMULQDQ folding, 256 bytes per step, for pieces of 256+ bytes.
+bool crc32_uses_vclmul();
+/// The 128-bit folding alone, whatever the CPU has beyond it; for tests and benchmarks.
+uint32_t crc32_update_clmul128(uint32_t crc, ByteView data);
 
 /// The CRC-32 of any frame followed by its own CRC (appended least significant byte
 /// first, as Ethernet transmits its FCS) is this constant, whatever the frame.

@@ -76,16 +76,20 @@ TEST_CASE("crc32: the carry-less multiplication path equals the table path and t
     MESSAGE("this CPU uses PCLMULQDQ for CRC-32");
   else
     MESSAGE("this CPU does not use PCLMULQDQ for CRC-32: the table path is checked twice");
+  if (crc32_uses_vclmul()) MESSAGE("... and VPCLMULQDQ (256 bytes per step) for pieces of 256 bytes or more");
   Rng rng(99);
   Bytes buf(5000);
   rng.fill(buf.data(), buf.size());
-  // Lengths around every fold boundary (64-byte blocks, 16-byte tail, byte tail), offsets 0..15.
+  // Lengths around every fold boundary (256- and 64-byte blocks, 16-byte tail, byte tail),
+  // offsets 0..15; the 128-bit folding is checked on its own too.
   for (size_t off = 0; off < 16; ++off)
-    for (size_t len = 0; off + len <= 700; len += (len < 300 ? 1 : 13)) {
+    for (size_t len = 0; off + len <= 2100; len += (len < 600 ? 1 : 13)) {
       ByteView v(buf.data() + off, len);
       const uint32_t want = crc32_bitwise(v);
       REQUIRE(crc32(v) == want);
       REQUIRE(crc32_update_portable(0, v) == want);
+      REQUIRE(crc32_update_clmul128(0, v) == want);
+      REQUIRE(crc32_update(0x12345678u, v) == crc32_update_portable(0x12345678u, v));
     }
   CHECK(crc32(buf) == crc32_bitwise(buf));
   // Chained updates mixing long (folded) and short pieces.
