@@ -37,7 +37,7 @@ l7::HttpRequest make_raw_request(const std::string& host, const std::string& tar
 // Writes as much of `out` as TCP takes; keeps the rest.
 void flush_tcp(stack::Host& host, Time now, stack::ConnId id, SendQueue& out) {
   if (out.empty()) return;
-  out.consume(host.tcp_send(now, id, out.pending()));
+  out.consume(host.tcp_send(now, id, out.parts()));
 }
 
 }  // namespace
@@ -198,7 +198,7 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
           Bytes out = c.tls->take_transport();
           if (!out.empty() && c.session.is_open()) {
             Bytes f = c.session.send(now, out);
-            c.tcp_out.append(f);
+            c.tcp_out.append(std::move(f));
             flush_tcp(host, now, c.id, c.tcp_out);
           }
           end_connection(host, now, why);
@@ -250,7 +250,7 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
                    "session " + (session_id_ ? session_id_->to_string() : std::string("?")) + ": " +
                        std::to_string(out.size()) + " bytes of TLS in DATA frame(s), " + std::to_string(f.size()) +
                        " bytes with the 33-byte header(s), timestamp " + format_time(now));
-        c.tcp_out.append(f);
+        c.tcp_out.append(std::move(f));
       }
     }
     if (c.closing && c.tls && c.tls->write_closed() && c.tcp_out.empty()) {
@@ -258,7 +258,7 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
       Bytes f = c.session.close(now, last ? l5::CloseMode::kEnd : l5::CloseMode::kSuspend);
       host.trace(now, Layer::Session, "session_close",
                  std::string("closing the session connection (") + (last ? "ending the session" : "session kept for resumption") + ")");
-      c.tcp_out.append(f);
+      c.tcp_out.append(std::move(f));
       c.closing = false;
       c.tls.reset();  // nothing more to say at L6
       c.session_closed = true;
@@ -290,7 +290,7 @@ void HttpClientApp::on_tcp(stack::Host& host, Time now, stack::ConnId id, const 
     host.trace(now, Layer::Session, "session_open",
                std::string(session_id_ ? "resuming session " + session_id_->to_string() : std::string("opening a new session")) +
                    ": " + std::to_string(open.size()) + "-byte frame");
-    conn_->tcp_out.append(open);
+    conn_->tcp_out.append(std::move(open));
     flush_tcp(host, now, id, conn_->tcp_out);
   } else if (std::holds_alternative<l4::tcp_event::Readable>(ev) || std::holds_alternative<l4::tcp_event::Writable>(ev)) {
     pump(host, now);
@@ -422,7 +422,7 @@ void HttpServerApp::pump(stack::Host& host, Time now, stack::ConnId id, Conn& c)
       moved = true;
     }
     if (Bytes out = c.session.take_output(); !out.empty()) {
-      c.tcp_out.append(out);
+      c.tcp_out.append(std::move(out));
       moved = true;
     }
     trace_session_events(host, now);
@@ -461,7 +461,7 @@ void HttpServerApp::pump(stack::Host& host, Time now, stack::ConnId id, Conn& c)
         ++alerts_;
         if (Bytes out = c.tls.take_transport(); !out.empty() && c.session.is_attached()) {
           Bytes f = c.session.send(now, out);
-          c.tcp_out.append(f);
+          c.tcp_out.append(std::move(f));
         }
         drop(host, now, id, "TLS failure: " + c.tls.error());
         return;
@@ -511,7 +511,7 @@ void HttpServerApp::pump(stack::Host& host, Time now, stack::ConnId id, Conn& c)
                  "session " + (c.session.session_id() ? c.session.session_id()->to_string() : std::string("?")) + ": " +
                      std::to_string(out.size()) + " bytes of TLS in DATA frame(s), " + std::to_string(f.size()) +
                      " bytes with header(s)");
-      c.tcp_out.append(f);
+      c.tcp_out.append(std::move(f));
     }
     if (!c.tcp_out.empty()) {
       const size_t before = c.tcp_out.size();
