@@ -1,9 +1,12 @@
 // Socket mode: `megzawicol server` and `megzawicol client` on loopback move N x 8 MB of
 // request bodies through the whole stack (HTTP, TLS 1.3 records, session, TCP, IPv4,
-// Ethernet + FCS, 4B/5B line code over a real TCP connection); the server echoes each
-// body back, so the line carries the bytes twice. Against it, in the same run: a plain TCP
-// copy of the same number of bytes over loopback (one way, one write/read loop), the
-// machine's own ceiling. Application rate = request bytes / client wall time.
+// Ethernet + FCS, 4B/5B line code over a real TCP connection), two ways:
+//   * upload: one-way (client --upload), the server consumes each body and answers with its
+//     length and CRC-32, which the client checks;
+//   * echo: the server echoes each body back, so the line carries the bytes twice.
+// Against them, in the same run: a plain TCP copy of the same number of bytes over loopback
+// (one way, one write/read loop), the machine's own ceiling. Application rate = request
+// bytes / client wall time.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -76,7 +79,7 @@ struct SocketRun {
   std::string detail;
 };
 
-SocketRun run_socket_mode(const std::string& cli, const std::string& file, size_t count) {
+SocketRun run_socket_mode(const std::string& cli, const std::string& file, size_t count, bool upload) {
   SocketRun r;
   int sp[2];
   if (pipe(sp) != 0) throw std::runtime_error("pipe");
@@ -106,10 +109,10 @@ SocketRun run_socket_mode(const std::string& cli, const std::string& file, size_
   }
   const double server_cpu0 = proc_cpu_seconds(server);
   const auto t0 = Clock::now();
-  const pid_t client =
-      spawn_with_stdout({cli, "client", "--connect", "127.0.0.1:" + port, "--file", file, "--count",
-                         std::to_string(count), "--timeout", "120s", "-q"},
-                        open("/dev/null", O_WRONLY | O_CLOEXEC));
+  std::vector<std::string> args{cli,     "client",  "--connect", "127.0.0.1:" + port, "--file", file, "--count",
+                                std::to_string(count), "--timeout", "120s", "-q"};
+  if (upload) args.push_back("--upload");
+  const pid_t client = spawn_with_stdout(args, open("/dev/null", O_WRONLY | O_CLOEXEC));
   int status = 0;
   struct rusage ru {};
   while (wait4(client, &status, 0, &ru) < 0 && errno == EINTR) {
@@ -177,13 +180,15 @@ double plain_tcp_copy(size_t total) {
 }  // namespace
 
 void bench_socket(const Options& o, Rows& rows) {
-  Row r;
-  r.group = "socket";
-  r.name = "socket mode: POST + echo through the full stack, app data";
-  r.unit = "Gbit/s";
+  Row up, echo;
+  up.group = echo.group = "socket";
+  up.name = "socket mode: 1 GB upload through the full stack, app data";
+  echo.name = "socket mode: POST + echo through the full stack, app data";
+  up.unit = echo.unit = "Gbit/s";
   if (o.cli.empty() || !fs::exists(o.cli)) {
-    r.note = "skipped: the megzawicol binary was not found (--cli PATH)";
-    rows.push_back(r);
+    up.note = echo.note = "skipped: the megzawicol binary was not found (--cli PATH)";
+    rows.push_back(up);
+    rows.push_back(echo);
     return;
   }
   const size_t count = o.quick ? 8 : 125;  // 64 MB or 1 GB of request bodies
@@ -198,42 +203,53 @@ void bench_socket(const Options& o, Rows& rows) {
     for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + rng.uniform_int(0, 25));
     std::ofstream(file, std::ios::binary) << body;
   }
-  std::fprintf(stderr, "  socket mode: %zu x 8 MB POST + echo ...\n", count);
-  std::vector<double> rates, plain_rates, ratios;
-  SocketRun last;
+  struct Series {
+    std::vector<double> rates, ratios;
+    SocketRun last;
+  } s_up, s_echo;
+  std::vector<double> plain_rates;
   const int reps = o.quick ? 1 : o.run_reps;
   for (int i = 0; i < reps; ++i) {
-    last = run_socket_mode(o.cli, file, count);
-    if (!last.ok) break;
-    const double plain = plain_tcp_copy(count * kBody);
-    const double ours = total * 8 / last.wall / 1e9;
-    const double theirs = total * 8 / plain / 1e9;
-    rates.push_back(ours);
+    std::fprintf(stderr, "  socket mode: %zu x 8 MB upload ...\n", count);
+    s_up.last = run_socket_mode(o.cli, file, count, true);
+    std::fprintf(stderr, "  socket mode: %zu x 8 MB POST + echo ...\n", count);
+    s_echo.last = run_socket_mode(o.cli, file, count, false);
+    if (!s_up.last.ok || !s_echo.last.ok) break;
+    const double theirs = total * 8 / plain_tcp_copy(count * kBody) / 1e9;
     plain_rates.push_back(theirs);
-    ratios.push_back(ours / theirs);
+    for (Series* se : {&s_up, &s_echo}) {
+      const double ours = total * 8 / se->last.wall / 1e9;
+      se->rates.push_back(ours);
+      se->ratios.push_back(ours / theirs);
+    }
   }
   std::error_code ec;
   fs::remove_all(dir, ec);
-  if (!last.ok) {
-    r.note = "failed: " + last.detail;
-    rows.push_back(r);
-    return;
-  }
-  r.runs = rates;
-  r.value = median(rates);
-  r.reference = median(plain_rates);
-  r.reference_label = "plain TCP copy";
-  char note[256];
-  std::snprintf(note, sizeof note,
-                "%.0f MB of request bodies, echoed back; last run %.2f s, CPU client %.2f s + server %.2f s; "
-                "targets >= 1 Gbit/s and >= 0.25x plain TCP",
-                total / 1e6, last.wall, last.client_cpu, last.server_cpu);
-  r.note = note;
-  r.extra["bytes"] = total;
-  r.extra["ratio_runs"] = ratios;
-  r.extra["client_cpu_s"] = last.client_cpu;
-  r.extra["server_cpu_s"] = last.server_cpu;
-  rows.push_back(r);
+  auto fill = [&](Row& r, const Series& se, const char* what) {
+    if (!se.last.ok || se.rates.empty()) {
+      r.note = "failed: " + (se.last.ok ? std::string("the other run failed") : se.last.detail);
+      return;
+    }
+    r.runs = se.rates;
+    r.value = median(se.rates);
+    r.reference = median(plain_rates);
+    r.reference_label = "plain TCP copy";
+    char note[320];
+    std::snprintf(note, sizeof note,
+                  "%.0f MB of request bodies, %s; last run %.2f s, CPU client %.2f s + server %.2f s; "
+                  "targets >= 1 Gbit/s and >= 0.25x plain TCP",
+                  total / 1e6, what, se.last.wall, se.last.client_cpu, se.last.server_cpu);
+    r.note = note;
+    r.extra["bytes"] = total;
+    r.extra["ratio_runs"] = se.ratios;
+    r.extra["client_cpu_s"] = se.last.client_cpu;
+    r.extra["server_cpu_s"] = se.last.server_cpu;
+  };
+  fill(up, s_up, "one way, acknowledged with length + CRC-32");
+  fill(echo, s_echo, "echoed back");
+  rows.push_back(up);
+  rows.push_back(echo);
+  if (plain_rates.empty()) return;
 
   Row p;
   p.group = "socket";

@@ -222,7 +222,7 @@ void fill_common(const CommonArgs& a, io::CommonOptions& o) {
 
 constexpr const char* kSocketExits =
     "\nExit status: 0 ok, 1 failure, 2 bad usage, 3 connection refused, 4 TLS handshake\n"
-    "failure (e.g. pinned key mismatch), 5 timeout, 6 echoed message differs.\n";
+    "failure (e.g. pinned key mismatch), 5 timeout, 6 echoed message (or upload count/CRC-32) differs.\n";
 
 // Socket mode moves bodies of up to 16 MiB through every layer. glibc serves allocations
 // above its mmap threshold with fresh mappings, so each such buffer costs page faults and
@@ -271,17 +271,24 @@ int cmd_client(const std::vector<std::string>& args) {
   d.add_options()("connect", po::value(&o.connect), "server ADDRESS:PORT (default 127.0.0.1:65432)")(
       "message", po::value(&message), "the message to send (default \"Hello, server!\")")(
       "file", po::value(&file), "send this file's bytes as an application/octet-stream body (any content; the server echoes it verbatim)")(
+      "upload", po::bool_switch(&o.upload),
+      "with --file: a one-way upload; the server consumes the body and answers with its byte count and CRC-32, "
+      "which must match the file's")(
       "count", po::value(&o.count), "requests on the connection (default 1)")(
       "timeout", po::value(&timeout), "give up after this long without an answer (default 30s)")(
       "pin", po::value(&pin), "the server's Ed25519 public key, 64 hex digits (default: the demo key's)")(
-      "tamper", po::bool_switch(&o.tamper), "test aid: corrupt the first TLS record after the handshake");
+      "tamper", po::bool_switch(&o.tamper), "test aid: corrupt the first TLS record after the handshake")(
+      "corrupt-body", po::bool_switch(&o.corrupt_body),
+      "test aid: flip one bit of the first request body before HTTP (with --file; the check must fail)");
   add_common(d, c);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(d).run(), vm);
   po::notify(vm);
   if (c.help) {
     std::cout << "Usage: megzawicol client [options]\n\nConnects to a megzawicol server, runs the TLS 1.3 "
-                 "handshake, POSTs the message\nthrough all seven layers, checks the echo and exits.\n\n"
+                 "handshake, POSTs the message\nthrough all seven layers, checks the echo and exits. With "
+                 "--file F --upload the file\ngoes one way only and the server's byte count and CRC-32 are "
+                 "checked instead.\n\n"
               << d << kSocketExits;
     return kExitOk;
   }
@@ -291,9 +298,14 @@ int cmd_client(const std::vector<std::string>& args) {
   if (!file.empty()) {
     std::ifstream in(file, std::ios::binary);
     if (!in) throw std::runtime_error(file + ": cannot read file");
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    if (!ec) o.message.reserve(size);
     o.message.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     o.raw = true;
   }
+  if (o.upload && file.empty()) throw po::error("--upload needs --file PATH");
+  if (o.corrupt_body && (file.empty() || o.message.empty())) throw po::error("--corrupt-body needs a non-empty --file");
   if (o.count == 0) throw po::error("--count: must be at least 1");
   o.timeout = parse_dur("--timeout", timeout);
   if (!pin.empty()) o.pin = parse_key("--pin", pin);

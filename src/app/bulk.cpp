@@ -378,7 +378,7 @@ void BulkSender::pump_tls(stack::Host& host, Time now) {
 void BulkSender::flush_tls(stack::Host& host, Time now) {
   Tls& t = *tls_;
   if (!conn_ || !host.tcp(*conn_)) return;
-  if (!t.tcp_out.empty()) t.tcp_out.consume(host.tcp_send(now, *conn_, t.tcp_out.pending()));
+  if (!t.tcp_out.empty()) t.tcp_out.consume(host.tcp_send(now, *conn_, t.tcp_out.parts()));
   if (fin_pending_ && t.tcp_out.empty() && host.tcp(*conn_)) {
     fin_pending_ = false;
     fin_sent_ = true;
@@ -657,7 +657,7 @@ void BulkReceiver::pump_tls(stack::Host& host, Time now) {
     }
     if (!t.tcp_out.empty()) {
       const size_t before = t.tcp_out.size();
-      t.tcp_out.consume(host.tcp_send(now, id, t.tcp_out.pending()));
+      t.tcp_out.consume(host.tcp_send(now, id, t.tcp_out.parts()));
       moved |= t.tcp_out.size() != before;
     }
     if (!moved || !host.tcp(id)) break;
@@ -674,7 +674,7 @@ void BulkReceiver::fail_tls(stack::Host& host, Time now, const std::string& erro
   // The TLS alert (or the session's REFUSE) goes out first, then our FIN.
   if (Bytes out = t.session.take_output(); !out.empty()) t.tcp_out.append(out);
   if (Bytes out = t.conn.take_transport(); !out.empty() && t.session.is_attached()) t.tcp_out.append(t.session.send(now, out));
-  if (!t.tcp_out.empty()) t.tcp_out.consume(host.tcp_send(now, *conn_, t.tcp_out.pending()));
+  if (!t.tcp_out.empty()) t.tcp_out.consume(host.tcp_send(now, *conn_, t.tcp_out.parts()));
   if (!closed_ && host.tcp(*conn_)) {
     closed_ = true;
     host.tcp_close(now, *conn_);

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "megzawicol/wire/crc32.hpp"
 #include "send_queue.hpp"
 #include "upper_text.hpp"
 
@@ -13,14 +14,15 @@ namespace {
 
 std::string clip(const std::string& s, size_t n = 120) { return s.size() <= n ? s : s.substr(0, n) + "..."; }
 
-/// A POST whose body is `body` itself (application/octet-stream), echoed back verbatim.
-l7::HttpRequest make_raw_request(const std::string& host, const std::string& body, const std::string& cookie,
-                                 const std::string& bearer_token, bool keep_alive) {
+/// The head of a POST whose body is `body_size` raw bytes (application/octet-stream): to
+/// /api/v1/messages, echoed back verbatim, or to the upload path, acknowledged with a
+/// count and a CRC-32. The caller puts the body in.
+l7::HttpRequest make_raw_request(const std::string& host, const std::string& target, size_t body_size,
+                                 const std::string& cookie, const std::string& bearer_token, bool keep_alive) {
   l7::HttpRequest r;
   r.method = "POST";
-  r.target = "/api/v1/messages";
+  r.target = target;
   r.version = 11;
-  r.body = body;
   r.headers.push_back({"Host", host});
   r.headers.push_back({"User-Agent", "megzawicol/0.1"});
   r.headers.push_back({"Content-Type", "application/octet-stream"});
@@ -28,14 +30,14 @@ l7::HttpRequest make_raw_request(const std::string& host, const std::string& bod
   if (!bearer_token.empty()) r.headers.push_back({"Authorization", "Bearer " + bearer_token});
   r.headers.push_back({"Accept", "application/octet-stream"});
   if (!keep_alive) r.headers.push_back({"Connection", "close"});
-  r.headers.push_back({"Content-Length", std::to_string(r.body.size())});
+  r.headers.push_back({"Content-Length", std::to_string(body_size)});
   return r;
 }
 
 // Writes as much of `out` as TCP takes; keeps the rest.
 void flush_tcp(stack::Host& host, Time now, stack::ConnId id, SendQueue& out) {
   if (out.empty()) return;
-  out.consume(host.tcp_send(now, id, out.pending()));
+  out.consume(host.tcp_send(now, id, out.parts()));
 }
 
 }  // namespace
@@ -105,21 +107,33 @@ void HttpClientApp::send_request(stack::Host& host, Time now) {
   const bool last = sent_ + 1 >= requests_per_connection();
   const std::string cookie = "session=" + (session_id_ ? session_id_->to_string() : std::string("none"));
   l7::HttpRequest req =
-      cfg_.raw_body ? make_raw_request(cfg_.host_header, cfg_.message, cookie, "megzawicol-demo-token",
-                                       cfg_.keep_alive && !last)
+      cfg_.raw_body ? make_raw_request(cfg_.host_header, cfg_.upload ? l7::kUploadPath : "/api/v1/messages",
+                                       cfg_.message.size(), cookie, "megzawicol-demo-token", cfg_.keep_alive && !last)
                     : l7::make_message_request(cfg_.host_header, cfg_.message, now.ns, cookie,
                                                "megzawicol-demo-token", cfg_.keep_alive && !last);
+  // A raw body (up to 16 MiB, sent again on every request) is lent to the request rather
+  // than copied, and given back once serialized.
+  if (cfg_.raw_body) req.body.swap(cfg_.message);
+  const bool corrupt = cfg_.corrupt_body && sent_total_ == 0 && !req.body.empty();
+  if (corrupt) req.body[req.body.size() / 2] ^= 0x01;
   ++sent_;
   ++sent_total_;
   const Bytes wire = c.http.request(req);
+  if (corrupt) {
+    req.body[req.body.size() / 2] ^= 0x01;
+    host.trace(now, Layer::Application, "http_corrupted",
+               "test aid: flipped one bit of the request body before serializing it");
+  }
   host.trace(now, Layer::Application, "http_request",
              "HTTP request #" + std::to_string(sent_) + ": " + req.method + " " + req.target + " HTTP/1.1, " +
                  std::to_string(req.headers.size()) + " headers, " + std::to_string(req.body.size()) +
                  (cfg_.raw_body ? "-byte octet-stream body -> " : "-byte JSON body " + clip(req.body) + " -> ") +
                  std::to_string(wire.size()) + " bytes handed to the presentation layer",
              {{"method", req.method}, {"target", req.target}, {"bytes", uint64_t{wire.size()}}});
+  if (cfg_.raw_body) req.body.swap(cfg_.message);
   if (cfg_.raw_body)
-    print("[Client] Sending: " + std::to_string(cfg_.message.size()) + " bytes (application/octet-stream)");
+    print("[Client] Sending: " + std::to_string(cfg_.message.size()) + " bytes (application/octet-stream" +
+          (cfg_.upload ? std::string(") to ") + l7::kUploadPath : std::string(")")));
   else
     print("[Client] Sending: " + clip(cfg_.message, 200) +
           (cfg_.message.size() > 200 ? " (" + std::to_string(cfg_.message.size()) + " bytes)" : std::string()));
@@ -184,7 +198,7 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
           Bytes out = c.tls->take_transport();
           if (!out.empty() && c.session.is_open()) {
             Bytes f = c.session.send(now, out);
-            c.tcp_out.append(f);
+            c.tcp_out.append(std::move(f));
             flush_tcp(host, now, c.id, c.tcp_out);
           }
           end_connection(host, now, why);
@@ -202,15 +216,18 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
             end_connection(host, now, "bad HTTP response: " + r->error().message);
             return;
           }
-          const l7::HttpResponse& res = r->value();
+          l7::HttpResponse& res = r->value();
           ++responses_;
-          received_.push_back(res);
           deadline_ = now + cfg_.timeout;  // progress: the timer restarts
           host.trace(now, Layer::Application, "http_response",
                      "HTTP response " + std::to_string(res.status) + " " + res.reason + ", " +
                          std::to_string(res.body.size()) + "-byte body " + clip(res.body),
                      {{"status", int64_t{res.status}}, {"bytes", uint64_t{res.body.size()}}});
           print("[Client] Received response: " + std::to_string(res.status) + " " + res.reason + " " + clip(res.body, 200));
+          if (cfg_.on_response)
+            cfg_.on_response(res);
+          else
+            received_.push_back(std::move(res));
           if (sent_ < requests_per_connection()) {
             send_request(host, now);
           } else if (!c.closing) {
@@ -233,7 +250,7 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
                    "session " + (session_id_ ? session_id_->to_string() : std::string("?")) + ": " +
                        std::to_string(out.size()) + " bytes of TLS in DATA frame(s), " + std::to_string(f.size()) +
                        " bytes with the 33-byte header(s), timestamp " + format_time(now));
-        c.tcp_out.append(f);
+        c.tcp_out.append(std::move(f));
       }
     }
     if (c.closing && c.tls && c.tls->write_closed() && c.tcp_out.empty()) {
@@ -241,7 +258,7 @@ void HttpClientApp::pump(stack::Host& host, Time now) {
       Bytes f = c.session.close(now, last ? l5::CloseMode::kEnd : l5::CloseMode::kSuspend);
       host.trace(now, Layer::Session, "session_close",
                  std::string("closing the session connection (") + (last ? "ending the session" : "session kept for resumption") + ")");
-      c.tcp_out.append(f);
+      c.tcp_out.append(std::move(f));
       c.closing = false;
       c.tls.reset();  // nothing more to say at L6
       c.session_closed = true;
@@ -273,7 +290,7 @@ void HttpClientApp::on_tcp(stack::Host& host, Time now, stack::ConnId id, const 
     host.trace(now, Layer::Session, "session_open",
                std::string(session_id_ ? "resuming session " + session_id_->to_string() : std::string("opening a new session")) +
                    ": " + std::to_string(open.size()) + "-byte frame");
-    conn_->tcp_out.append(open);
+    conn_->tcp_out.append(std::move(open));
     flush_tcp(host, now, id, conn_->tcp_out);
   } else if (std::holds_alternative<l4::tcp_event::Readable>(ev) || std::holds_alternative<l4::tcp_event::Writable>(ev)) {
     pump(host, now);
@@ -405,7 +422,7 @@ void HttpServerApp::pump(stack::Host& host, Time now, stack::ConnId id, Conn& c)
       moved = true;
     }
     if (Bytes out = c.session.take_output(); !out.empty()) {
-      c.tcp_out.append(out);
+      c.tcp_out.append(std::move(out));
       moved = true;
     }
     trace_session_events(host, now);
@@ -444,7 +461,7 @@ void HttpServerApp::pump(stack::Host& host, Time now, stack::ConnId id, Conn& c)
         ++alerts_;
         if (Bytes out = c.tls.take_transport(); !out.empty() && c.session.is_attached()) {
           Bytes f = c.session.send(now, out);
-          c.tcp_out.append(f);
+          c.tcp_out.append(std::move(f));
         }
         drop(host, now, id, "TLS failure: " + c.tls.error());
         return;
@@ -462,15 +479,23 @@ void HttpServerApp::pump(stack::Host& host, Time now, stack::ConnId id, Conn& c)
           c.closing = true;
           break;
         }
-        const l7::HttpRequest& req = r->value();
-        requests_.push_back(req);
+        l7::HttpRequest& req = r->value();
+        ++request_count_;
+        if (cfg_.keep_requests) requests_.push_back(req);
         const auto* ua = req.header("User-Agent");
         host.trace(now, Layer::Application, "http_request",
                    "HTTP request " + req.method + " " + req.target + " from " + (ua ? *ua : std::string("?")) + ", " +
                        std::to_string(req.body.size()) + "-byte body " + clip(req.body),
                    {{"method", req.method}, {"target", req.target}, {"bytes", uint64_t{req.body.size()}}});
         print("[Server] Received: " + req.method + " " + req.target + " " + clip(req.body, 200));
-        const l7::HttpResponse res = l7::make_echo_response(req, now.ns, cfg_.server_name);
+        const bool upload = req.method == "POST" && req.target == l7::kUploadPath;
+        // An upload is consumed: only its length and CRC-32 go back. Anything else is
+        // echoed; the request is not needed afterwards, so a raw body moves into the echo.
+        const l7::HttpResponse res =
+            upload ? l7::make_upload_response(req, wire::crc32(ByteView(reinterpret_cast<const uint8_t*>(req.body.data()),
+                                                                          req.body.size())),
+                                              now.ns, cfg_.server_name)
+                   : l7::make_echo_response(std::move(req), now.ns, cfg_.server_name);
         const Bytes wire = c.http.respond(res);
         host.trace(now, Layer::Application, "http_response",
                    "HTTP response " + std::to_string(res.status) + " " + res.reason + ": " + std::to_string(wire.size()) +
@@ -486,7 +511,7 @@ void HttpServerApp::pump(stack::Host& host, Time now, stack::ConnId id, Conn& c)
                  "session " + (c.session.session_id() ? c.session.session_id()->to_string() : std::string("?")) + ": " +
                      std::to_string(out.size()) + " bytes of TLS in DATA frame(s), " + std::to_string(f.size()) +
                      " bytes with header(s)");
-      c.tcp_out.append(f);
+      c.tcp_out.append(std::move(f));
     }
     if (!c.tcp_out.empty()) {
       const size_t before = c.tcp_out.size();
@@ -522,7 +547,7 @@ void HttpServerApp::on_tcp(stack::Host& host, Time now, stack::ConnId id, const 
 
 std::vector<trace::Field> HttpServerApp::summary() const {
   return {{"port", uint64_t{cfg_.port}},
-          {"requests", uint64_t{requests_.size()}},
+          {"requests", request_count_},
           {"handshakes", handshakes_},
           {"tls_alerts", alerts_},
           {"sessions_refused", refused_},

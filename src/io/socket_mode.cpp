@@ -35,6 +35,7 @@
 #include "megzawicol/stack/host.hpp"
 #include "megzawicol/trace/pcap.hpp"
 #include "megzawicol/trace/tracer.hpp"
+#include "megzawicol/wire/crc32.hpp"
 
 namespace mz::io {
 
@@ -427,6 +428,77 @@ bool is_loopback(const asio::ip::address& a) { return a.is_loopback(); }
 
 std::string key_hex(const std::array<uint8_t, 32>& k) { return to_hex(ByteView(k.data(), k.size())); }
 
+// What the client expects of each response, checked as it arrives (a long exchange of
+// large bodies then never holds more than one): the server's JSON echo carries our message;
+// a raw (--file) echo is the file byte for byte; an upload's reply gives the file's length
+// and CRC-32.
+class ResponseCheck {
+ public:
+  ResponseCheck(const ClientOptions& o, std::function<void(const std::string&)> say)
+      : o_(o), say_(std::move(say)) {
+    if (o.raw && o.upload) {
+      char crc[9];
+      std::snprintf(crc, sizeof crc, "%08x",
+                    static_cast<unsigned>(wire::crc32(ByteView(reinterpret_cast<const uint8_t*>(o.message.data()),
+                                                               o.message.size()))));
+      expected_crc = crc;
+    }
+  }
+
+  std::string expected_crc;  // upload: the file's CRC-32, 8 lowercase hex digits
+
+  void add(const l7::HttpResponse& r) {
+    ++count_;
+    if (!why_.empty()) return;  // the first problem is the one reported
+    if (r.status != 200) {
+      why_ = "HTTP status " + std::to_string(r.status);
+      return;
+    }
+    if (o_.raw && o_.upload) {
+      const auto j = nlohmann::json::parse(r.body, nullptr, false);
+      if (j.is_discarded() || !j.contains("bytes") || !j["bytes"].is_number_unsigned() || !j.contains("crc32") ||
+          !j["crc32"].is_string()) {
+        why_ = "the upload reply carries no byte count and CRC-32: " + r.body.substr(0, 200);
+        return;
+      }
+      const uint64_t bytes = j["bytes"].get<uint64_t>();
+      const std::string crc = j["crc32"].get<std::string>();
+      if (bytes != o_.message.size() || crc != expected_crc)
+        why_ = "the server received " + std::to_string(bytes) + " bytes with CRC-32 " + crc + ", the file has " +
+               std::to_string(o_.message.size()) + " bytes with CRC-32 " + expected_crc;
+      return;
+    }
+    if (o_.raw) {  // a verbatim echo: compare the bytes, no JSON around them
+      if (r.body != o_.message)
+        why_ = "the echoed body differs from the file sent (" + std::to_string(r.body.size()) + " bytes back, " +
+               std::to_string(o_.message.size()) + " sent)";
+      return;
+    }
+    const auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (j.is_discarded() || !j.contains("message") || !j["message"].is_string()) {
+      why_ = "the response carries no echoed message";
+      return;
+    }
+    const std::string echoed = j["message"].get<std::string>();
+    say_("[Client] Server echoed: \"" + (echoed.size() <= 200 ? echoed : echoed.substr(0, 200) + "...") + "\"");
+    if (echoed != o_.message) why_ = "the echoed message differs from the message sent";
+  }
+
+  /// Empty when `expected` responses arrived and all passed; otherwise why not.
+  std::string verdict(uint32_t expected) const {
+    if (!why_.empty()) return why_;
+    if (count_ != expected)
+      return "expected " + std::to_string(expected) + " responses, got " + std::to_string(count_);
+    return {};
+  }
+
+ private:
+  const ClientOptions& o_;
+  std::function<void(const std::string&)> say_;
+  uint64_t count_ = 0;
+  std::string why_;
+};
+
 }  // namespace
 
 std::array<uint8_t, 32> demo_server_key() {
@@ -525,6 +597,7 @@ int run_server(const ServerOptions& o) {
       scfg.http_limits.max_body_bytes = kMaxHttpBody;
       scfg.shared_sessions = sessions;
       scfg.announce_listen = false;
+      scfg.keep_requests = false;  // a long-lived server must not keep every body
       host->add_app(std::make_unique<app::HttpServerApp>(scfg));
       auto w = std::make_shared<Wire>(p, std::move(sock), std::move(host), name, o.max_garbage_bytes, o.idle_timeout);
       wires.insert(w);
@@ -579,6 +652,7 @@ int run_client(const ClientOptions& o) {
   app::HttpClientApp* app = nullptr;
   bool done = false;
   const Time t_start = p.now();
+  ResponseCheck check(o, [&](const std::string& line) { p.say(line); });
 
   auto finish = [&](int st, const std::string& err) {
     if (done) return;
@@ -629,6 +703,10 @@ int run_client(const ClientOptions& o) {
     ccfg.tls_random = p.tls_random();
     ccfg.http_limits.max_body_bytes = kMaxHttpBody * 2;
     ccfg.tamper_after_handshake = o.tamper;
+    ccfg.upload = o.raw && o.upload;
+    ccfg.corrupt_body = o.corrupt_body;
+    // Each response is checked as it arrives and then dropped.
+    ccfg.on_response = [&](const l7::HttpResponse& r) { check.add(r); };
     auto a = std::make_unique<app::HttpClientApp>(ccfg);
     app = a.get();
     host->add_app(std::move(a));
@@ -644,50 +722,24 @@ int run_client(const ClientOptions& o) {
         else
           finish(kExitFailure, e);
       } else {
-        // The server's echo must carry our message byte for byte: inside its JSON reply for
-        // a JSON request, as the whole body for a raw (--file) one.
-        bool ok = app->received().size() == o.count;
-        std::string why = ok ? "" : "expected " + std::to_string(o.count) + " responses, got " +
-                                        std::to_string(app->received().size());
-        for (const auto& r : app->received()) {
-          if (!ok) break;
-          if (r.status != 200) {
-            ok = false;
-            why = "HTTP status " + std::to_string(r.status);
-            break;
-          }
-          if (o.raw) {  // a verbatim echo: compare the bytes, no JSON around them
-            if (r.body != o.message) {
-              ok = false;
-              why = "the echoed body differs from the file sent (" + std::to_string(r.body.size()) + " bytes back, " +
-                    std::to_string(o.message.size()) + " sent)";
-            }
-            continue;
-          }
-          const auto j = nlohmann::json::parse(r.body, nullptr, false);
-          if (j.is_discarded() || !j.contains("message") || !j["message"].is_string()) {
-            ok = false;
-            why = "the response carries no echoed message";
-            break;
-          }
-          const std::string echoed = j["message"].get<std::string>();
-          p.say("[Client] Server echoed: \"" + (echoed.size() <= 200 ? echoed : echoed.substr(0, 200) + "...") + "\"");
-          if (echoed != o.message) {
-            ok = false;
-            why = "the echoed message differs from the message sent";
-          }
-        }
-        if (ok) {
+        const std::string why = check.verdict(o.count);
+        if (why.empty()) {
           const double secs = (p.now() - t_start).to_seconds();
           char rate[64];
-          std::snprintf(rate, sizeof rate, "%.3f s, %.2f MB/s each way", secs,
-                        secs > 0 ? static_cast<double>(o.message.size()) * o.count / secs / 1e6 : 0.0);
-          p.say("[Client] Echo verified: " + std::to_string(o.message.size()) + " bytes x " + std::to_string(o.count) +
-                " identical (" + rate + ")");
+          std::snprintf(rate, sizeof rate, "%.3f s, %.2f MB/s%s", secs,
+                        secs > 0 ? static_cast<double>(o.message.size()) * o.count / secs / 1e6 : 0.0,
+                        o.upload ? "" : " each way");
+          if (o.upload)
+            p.say("[Client] Upload verified: " + std::to_string(o.message.size()) + " bytes x " +
+                  std::to_string(o.count) + ", CRC-32 " + check.expected_crc + " (" + rate + ")");
+          else
+            p.say("[Client] Echo verified: " + std::to_string(o.message.size()) + " bytes x " +
+                  std::to_string(o.count) + " identical (" + rate + ")");
           finish(kExitOk, "");
         } else {
-          p.say("[Client] Error: echo mismatch: " + why);
-          finish(kExitMismatch, "echo mismatch: " + why);
+          const char* what = o.upload ? "upload mismatch: " : "echo mismatch: ";
+          p.say(std::string("[Client] Error: ") + what + why);
+          finish(kExitMismatch, what + why);
         }
       }
       w.close_after_flush();

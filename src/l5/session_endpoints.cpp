@@ -1,5 +1,6 @@
 // SessionClient and SessionServerConn: the two ends of one transport connection.
 #include <cassert>
+#include <utility>
 
 #include "megzawicol/l5/session.hpp"
 
@@ -70,7 +71,7 @@ void SessionClient::feed(Time /*now*/, ByteView data) {
   }
 }
 
-void SessionClient::on_frame(const SessionFrame& f) {
+void SessionClient::on_frame(SessionFrame& f) {
   if (phase_ == Phase::kIdle) return fail(to_string(f.type) + " before OPEN or RESUME was sent");
   if (f.type == SessionType::kRefuse) {
     events_.push_back(Refused{std::string(f.refuse_reason())});
@@ -97,7 +98,7 @@ void SessionClient::on_frame(const SessionFrame& f) {
   if (f.id != *id_) return fail(to_string(f.type) + " for session " + f.id.to_string() + ", open is " + id_->to_string());
   switch (f.type) {
     case SessionType::kData:
-      if (!f.payload.empty()) events_.push_back(Data{f.payload});
+      if (!f.payload.empty()) events_.push_back(Data{std::move(f.payload)});
       return;
     case SessionType::kClose:
       events_.push_back(Closed{(f.flags & kFlagEnd) != 0});
@@ -149,7 +150,7 @@ void SessionServerConn::feed(Time now, ByteView data) {
   }
 }
 
-void SessionServerConn::on_frame(Time now, const SessionFrame& f) {
+void SessionServerConn::on_frame(Time now, SessionFrame& f) {
   if (phase_ == Phase::kAwaitHello) {
     switch (f.type) {
       case SessionType::kOpen: {
@@ -182,7 +183,7 @@ void SessionServerConn::on_frame(Time now, const SessionFrame& f) {
     case SessionType::kData: {
       auto st = table_->on_data(now, *id_);
       if (!st) return refuse(now, *id_, st.error().message);
-      if (!f.payload.empty()) events_.push_back(Data{f.payload});
+      if (!f.payload.empty()) events_.push_back(Data{std::move(f.payload)});
       return;
     }
     case SessionType::kClose: {

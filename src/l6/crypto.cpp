@@ -209,6 +209,19 @@ void Aes128Gcm::seal(const std::array<uint8_t, kNonceLen>& nonce, ByteView aad, 
                                     aad.data(), aad.size(), plaintext.data(), plaintext.size());
 }
 
+void Aes128Gcm::seal(const std::array<uint8_t, kNonceLen>& nonce, ByteView aad, ByteView head, ByteView tail,
+                     uint8_t* out) {
+  // EncryptAndAuthenticate's steps, with the message processed in two pieces (GCM is a
+  // stream: the pieces need not be whole blocks).
+  auto& e = impl_->enc;
+  e.Resynchronize(nonce.data(), static_cast<int>(nonce.size()));
+  e.SpecifyDataLengths(aad.size(), head.size() + tail.size());
+  e.Update(aad.data(), aad.size());
+  if (!head.empty()) e.ProcessData(out, head.data(), head.size());
+  if (!tail.empty()) e.ProcessData(out + head.size(), tail.data(), tail.size());
+  e.TruncatedFinal(out + head.size() + tail.size(), kTagLen);
+}
+
 bool Aes128Gcm::open(const std::array<uint8_t, kNonceLen>& nonce, ByteView aad,
                      ByteView ciphertext_and_tag, uint8_t* out) {
   if (ciphertext_and_tag.size() < kTagLen) return false;

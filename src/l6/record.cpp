@@ -96,14 +96,20 @@ void RecordProtection::seal(ContentType type, ByteView content, Bytes& out, size
   const size_t inner_len = content.size() + 1 + padding;
   const size_t at = out.size();
   put_header(out, ContentType::application_data, kRecordVersion, inner_len + kAeadTagLen);
-  // Build TLSInnerPlaintext in place, then encrypt it in place.
-  out.insert(out.end(), content.begin(), content.end());
-  out.push_back(static_cast<uint8_t>(type));
-  out.insert(out.end(), padding + kAeadTagLen, 0);
-  uint8_t* inner = out.data() + at + kRecordHeaderLen;
-  const Bytes aad(out.begin() + static_cast<std::ptrdiff_t>(at),
-                  out.begin() + static_cast<std::ptrdiff_t>(at + kRecordHeaderLen));
-  aead_.seal(nonce(), aad, ByteView(inner, inner_len), inner);
+  std::array<uint8_t, kRecordHeaderLen> aad;
+  std::copy_n(out.begin() + static_cast<std::ptrdiff_t>(at), kRecordHeaderLen, aad.begin());
+  // TLSInnerPlaintext = content || type || zeros: the content is encrypted from where it
+  // is, the type and padding from a small buffer; both straight into the record.
+  Bytes big_tail;
+  std::array<uint8_t, 64> small_tail{};
+  uint8_t* tail = small_tail.data();
+  if (1 + padding > small_tail.size()) {
+    big_tail.assign(1 + padding, 0);
+    tail = big_tail.data();
+  }
+  tail[0] = static_cast<uint8_t>(type);
+  out.resize(at + kRecordHeaderLen + inner_len + kAeadTagLen);
+  aead_.seal(nonce(), aad, content, ByteView(tail, 1 + padding), out.data() + at + kRecordHeaderLen);
   ++seq_;
 }
 

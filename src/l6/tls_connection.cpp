@@ -81,6 +81,10 @@ void TlsConnection::start() {
 }
 
 void TlsConnection::handle_transport(ByteView in) {
+  // Decrypted application data is never longer than the records carrying it: reserve it
+  // once rather than let app_in_ grow (and move) record by record.
+  if (const size_t need = app_in_.size() + in.size(); read_ && handshake_done_ && need > app_in_.capacity())
+    app_in_.reserve(std::max(need, 2 * app_in_.capacity()));
   while (!in.empty() && !failed() && state_ != State::Closed) {
     if (state_ == State::Idle) {
       fail(AlertDescription::unexpected_message, "data received before start()");
@@ -644,6 +648,9 @@ void TlsConnection::flush_handshake() {
 
 void TlsConnection::send_app_records(ByteView data) {
   assert(write_ && write_epoch_ == Epoch::application);
+  // Room for every record at once: a large write is not moved again as tx_ grows.
+  const size_t records = (data.size() + kMaxPlaintext - 1) / kMaxPlaintext;
+  tx_.reserve(tx_.size() + data.size() + records * (kRecordHeaderLen + 1 + kAeadTagLen));
   while (!data.empty()) {
     // RFC 8446 5.5: at most 2^24.5 full records under one AES-GCM key; rekey well before.
     if (write_->sequence() >= kRecordsPerKey) key_update(false);

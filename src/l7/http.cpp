@@ -31,6 +31,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 namespace mz::l7 {
@@ -56,8 +57,12 @@ std::string clean_value(const std::string& v) {
 
 constexpr size_t kMaxFieldPart = 65000;  // Beast stores name and value lengths in 16 bits
 
+// Messages are serialized from the caller's body in place (a span over it): the body is
+// copied once, into the wire bytes.
+using SendBody = bhttp::span_body<char const>;
+
 template <bool isRequest>
-void put_fields(bhttp::message<isRequest, bhttp::string_body>& m,
+void put_fields(bhttp::message<isRequest, SendBody>& m,
                 const std::vector<HttpHeader>& headers, const std::string& body) {
   for (const auto& h : headers) {
     assert(!h.name.empty() && h.name.size() < kMaxFieldPart && h.value.size() < kMaxFieldPart);
@@ -65,7 +70,7 @@ void put_fields(bhttp::message<isRequest, bhttp::string_body>& m,
       continue;
     m.insert(beast::string_view(h.name), clean_value(h.value));
   }
-  m.body() = body;
+  m.body() = SendBody::value_type(body.data(), body.size());
   // Keep a correct Content-Length where the caller put it; otherwise let Beast decide
   // (Content-Length for a body, none for a GET without one), dropping any
   // Transfer-Encoding: the body is always sent whole.
@@ -87,20 +92,24 @@ void put_fields(bhttp::message<isRequest, bhttp::string_body>& m,
 }
 
 template <bool isRequest>
-Bytes write_message(bhttp::message<isRequest, bhttp::string_body>& m) {
-  bhttp::serializer<isRequest, bhttp::string_body> sr{m};
+Bytes write_message(bhttp::message<isRequest, SendBody>& m) {
+  bhttp::serializer<isRequest, SendBody> sr{m};
   Bytes out;
+  out.reserve(m.body().size() + 512);  // the header is usually shorter
   beast::error_code ec;
   while (!sr.is_done()) {
     sr.next(ec, [&](beast::error_code& vec, const auto& buffers) {
       vec = {};
-      size_t n = net::buffer_size(buffers);
-      size_t old = out.size();
-      out.resize(old + n);
-      net::buffer_copy(net::buffer(out.data() + old, n), buffers);
+      size_t n = 0;
+      for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers); ++it) {
+        const net::const_buffer b = *it;
+        const auto* p = static_cast<const uint8_t*>(b.data());
+        out.insert(out.end(), p, p + b.size());
+        n += b.size();
+      }
       sr.consume(n);
     });
-    if (ec) break;  // string_body cannot fail; kept for safety
+    if (ec) break;  // a span body cannot fail; kept for safety
   }
   return out;
 }
@@ -461,7 +470,7 @@ bool iequals(std::string_view a, std::string_view b) {
 Bytes serialize(const HttpRequest& req) {
   assert(!req.method.empty() && !req.target.empty());
   assert(req.target.find_first_of(" \r\n") == std::string::npos);
-  bhttp::request<bhttp::string_body> m;
+  bhttp::request<SendBody> m;
   m.method_string(req.method);
   m.target(req.target);
   m.version(static_cast<unsigned>(req.version));
@@ -471,7 +480,7 @@ Bytes serialize(const HttpRequest& req) {
 
 Bytes serialize(const HttpResponse& res) {
   assert(res.status >= 100 && res.status <= 999);
-  bhttp::response<bhttp::string_body> m;
+  bhttp::response<SendBody> m;
   m.result(static_cast<unsigned>(std::clamp(res.status, 100, 999)));
   if (!res.reason.empty()) m.reason(clean_value(res.reason));
   m.version(static_cast<unsigned>(res.version));

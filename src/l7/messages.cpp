@@ -151,15 +151,33 @@ HttpResponse json_response(int status, const std::string& reason, int version, b
 
 }  // namespace
 
-HttpResponse make_echo_response(const HttpRequest& req, int64_t now_ns, const std::string& server_name) {
-  // Raw bytes are echoed as they came: the body back, byte for byte, with the same type.
-  if (const std::string* type = req.header("Content-Type");
-      type != nullptr && type->rfind("application/octet-stream", 0) == 0) {
-    HttpResponse res = json_response(200, "OK", req.version, req.keep_alive(), req.body, now_ns, server_name);
-    for (auto& h : res.headers)
-      if (h.name == "Content-Type") h.value = "application/octet-stream";
-    return res;
+namespace {
+
+bool is_octet_stream(const HttpRequest& req) {
+  const std::string* type = req.header("Content-Type");
+  return type != nullptr && type->rfind("application/octet-stream", 0) == 0;
+}
+
+// Raw bytes are echoed as they came: the body back, byte for byte, with the same type.
+HttpResponse raw_echo(const HttpRequest& req, std::string body, int64_t now_ns, const std::string& server_name) {
+  HttpResponse res = json_response(200, "OK", req.version, req.keep_alive(), std::move(body), now_ns, server_name);
+  for (auto& h : res.headers)
+    if (h.name == "Content-Type") h.value = "application/octet-stream";
+  return res;
+}
+
+}  // namespace
+
+HttpResponse make_echo_response(HttpRequest&& req, int64_t now_ns, const std::string& server_name) {
+  if (is_octet_stream(req)) {
+    std::string body = std::move(req.body);
+    return raw_echo(req, std::move(body), now_ns, server_name);
   }
+  return make_echo_response(static_cast<const HttpRequest&>(req), now_ns, server_name);
+}
+
+HttpResponse make_echo_response(const HttpRequest& req, int64_t now_ns, const std::string& server_name) {
+  if (is_octet_stream(req)) return raw_echo(req, req.body, now_ns, server_name);
   ordered_json echo;
   echo["method"] = req.method;
   echo["target"] = req.target;
@@ -194,6 +212,16 @@ HttpResponse make_echo_response(const HttpRequest& req, int64_t now_ns, const st
   }
   return json_response(status, reason, req.version, req.keep_alive(), dump(echo), now_ns,
                        server_name);
+}
+
+HttpResponse make_upload_response(const HttpRequest& req, uint32_t body_crc32, int64_t now_ns,
+                                  const std::string& server_name) {
+  char crc[9];
+  std::snprintf(crc, sizeof crc, "%08x", static_cast<unsigned>(body_crc32));
+  ordered_json j;
+  j["bytes"] = req.body.size();
+  j["crc32"] = crc;
+  return json_response(200, "OK", req.version, req.keep_alive(), dump(j), now_ns, server_name);
 }
 
 HttpResponse make_error_response(int status, const std::string& reason, const std::string& detail,

@@ -77,6 +77,19 @@ size_t Host::tcp_send(Time now, ConnId id, ByteView data) {
   return n;
 }
 
+size_t Host::tcp_send(Time now, ConnId id, std::span<const ByteView> parts) {
+  auto* c = tcp(id);
+  if (!c) return 0;
+  size_t n = 0;
+  for (const ByteView part : parts) {
+    const size_t took = c->send(part);
+    n += took;
+    if (took < part.size()) break;
+  }
+  tcp_service(now);
+  return n;
+}
+
 size_t Host::tcp_recv(Time now, ConnId id, MutByteView out) {
   auto* c = tcp(id);
   if (!c) return 0;

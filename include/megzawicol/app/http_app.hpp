@@ -60,6 +60,15 @@ struct HttpClientConfig {
   TlsRandomFactory tls_random;
   l7::HttpLimits http_limits;
   bool tamper_after_handshake = false;
+  // With raw_body: POST the bytes to l7::kUploadPath, where the server consumes them and
+  // answers with their count and CRC-32 instead of echoing them (a one-way transfer).
+  bool upload = false;
+  // Test aid: one bit of the first request's body is flipped on its way into HTTP, so what
+  // the server receives differs from `message` (an upload's digest check must catch it).
+  bool corrupt_body = false;
+  // When set, each response is handed to this callback as it arrives and is not kept in
+  // received(): a long exchange of large bodies then holds one response at a time.
+  std::function<void(const l7::HttpResponse&)> on_response;
 };
 
 struct HttpServerConfig {
@@ -78,6 +87,8 @@ struct HttpServerConfig {
   /// owns a table of its own (built from `sessions` and `rng_seed`).
   std::shared_ptr<l5::SessionServer> shared_sessions;
   bool announce_listen = true;  // print "[Server] Listening on ..." at start
+  /// false: requests() stays empty (a long-lived server would otherwise keep every body).
+  bool keep_requests = true;
 };
 
 class HttpClientApp : public stack::App, public stack::TcpHandler {
@@ -141,8 +152,9 @@ class HttpServerApp : public stack::App, public stack::TcpHandler {
   void on_tcp(stack::Host& host, Time now, stack::ConnId id, const l4::TcpEvent& ev) override;
   std::vector<trace::Field> summary() const override;
 
-  /// Every request the server's application received, in order.
+  /// Every request the server's application received, in order (empty unless keep_requests).
   const std::vector<l7::HttpRequest>& requests() const { return requests_; }
+  uint64_t request_count() const { return request_count_; }
   const l5::SessionTable& sessions() const { return sessions_->table(); }
 
  private:
@@ -155,6 +167,7 @@ class HttpServerApp : public stack::App, public stack::TcpHandler {
   std::shared_ptr<l5::SessionServer> sessions_;
   std::map<stack::ConnId, std::unique_ptr<Conn>> conns_;
   std::vector<l7::HttpRequest> requests_;
+  uint64_t request_count_ = 0;
   uint64_t handshakes_ = 0, alerts_ = 0, refused_ = 0;
 };
 

@@ -34,7 +34,7 @@ enum ExitCode : int {
   kExitRefused = 3,      // connection refused: no server listening
   kExitTls = 4,          // TLS handshake failed (e.g. pinned key mismatch) or TLS alert
   kExitTimeout = 5,      // no answer within --timeout
-  kExitMismatch = 6,     // the echoed message differs from the message sent
+  kExitMismatch = 6,     // the echoed message (or the upload's count or CRC-32) differs from what was sent
 };
 
 /// Impairments applied by the sending side of a process.
@@ -68,10 +68,12 @@ struct ClientOptions : CommonOptions {
   std::string connect = "127.0.0.1:65432";
   std::string message = "Hello, server!";
   bool raw = false;          // send `message` verbatim as application/octet-stream (--file)
+  bool upload = false;       // with raw: a one-way upload, checked by the server's count and CRC-32 (--upload)
   uint32_t count = 1;        // requests on the connection
   Duration timeout = Duration::seconds(30);
   std::optional<std::array<uint8_t, 32>> pin;  // server's Ed25519 public key; default: the demo key's
   bool tamper = false;       // test aid: corrupt the first TLS record after the handshake
+  bool corrupt_body = false; // test aid: flip a bit of the first request body before HTTP (--corrupt-body)
 };
 
 /// The built-in demo server key (a fixed, public value: replace it with --key).

@@ -190,7 +190,7 @@ class SessionClient {
 
  private:
   enum class Phase { kIdle, kOpening, kOpen, kClosed };
-  void on_frame(const SessionFrame& f);
+  void on_frame(SessionFrame& f);  // a DATA payload is moved into its event
   void fail(std::string message);
 
   Rng* rng_;
@@ -227,7 +227,7 @@ class SessionServerConn {
 
  private:
   enum class Phase { kAwaitHello, kAttached, kClosed };
-  void on_frame(Time now, const SessionFrame& f);
+  void on_frame(Time now, SessionFrame& f);  // a DATA payload is moved into its event
   void refuse(Time now, const Uuid& id, const std::string& reason);
   void fail(Time now, const Uuid& id, const std::string& message);
 

@@ -144,6 +144,10 @@ class Aes128Gcm {
   /// Writes ciphertext || tag (plaintext.size() + 16 bytes) to `out`, which may alias nothing.
   void seal(const std::array<uint8_t, kNonceLen>& nonce, ByteView aad, ByteView plaintext,
             uint8_t* out);
+  /// The same for the plaintext head || tail (one message, two places in memory): writes
+  /// head.size() + tail.size() + 16 bytes to `out`.
+  void seal(const std::array<uint8_t, kNonceLen>& nonce, ByteView aad, ByteView head, ByteView tail,
+            uint8_t* out);
   /// Decrypts ciphertext || tag into `out` (ciphertext.size() - 16 bytes). False if the tag
   /// does not verify or the input is shorter than a tag; then `out` holds no plaintext (it is
   /// zeroed).

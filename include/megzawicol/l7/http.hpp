@@ -122,6 +122,18 @@ std::string make_message_json(const std::string& message, int64_t timestamp_ns);
 ///    "body_length","received_at_ns"[,"error"]}
 HttpResponse make_echo_response(const HttpRequest& req, int64_t now_ns,
                                 const std::string& server_name);
+/// The same; an application/octet-stream body is moved into the reply instead of copied.
+HttpResponse make_echo_response(HttpRequest&& req, int64_t now_ns, const std::string& server_name);
+
+/// The path of the one-way upload: a POST of an application/octet-stream body that the
+/// server consumes (it is not echoed) and acknowledges with make_upload_response.
+inline constexpr const char* kUploadPath = "/api/v1/upload";
+
+/// The reply to an upload: 200 OK, the request's version and persistence, headers as in
+/// make_echo_response, body {"bytes":<body length>,"crc32":"<8 lowercase hex digits>"}
+/// (the CRC-32 of IEEE 802.3 over the body, computed by the caller).
+HttpResponse make_upload_response(const HttpRequest& req, uint32_t body_crc32, int64_t now_ns,
+                                  const std::string& server_name);
 
 /// A small JSON error reply ({"error": detail}) with Connection: close, e.g. the 400 a
 /// server sends after the codec reported an Error.

@@ -176,6 +176,8 @@ class Host {
   const l4::TcpConnection* tcp(ConnId id) const;
   /// Application calls on a connection; each then lets TCP transmit and report events.
   size_t tcp_send(Time now, ConnId id, ByteView data);
+  /// The same for the concatenation of `parts` (as one call: TCP sees the bytes at once).
+  size_t tcp_send(Time now, ConnId id, std::span<const ByteView> parts);
   size_t tcp_recv(Time now, ConnId id, MutByteView out);
   void tcp_close(Time now, ConnId id);
   void tcp_abort(Time now, ConnId id);
