@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <cstring>
 
-#include "megzawicol/core/fnv.hpp"
 #include "megzawicol/l5/session.hpp"
 #include "megzawicol/l6/crypto.hpp"
 #include "megzawicol/l6/tls_connection.hpp"
+#include "megzawicol/wire/crc32.hpp"
 #include "send_queue.hpp"
 #include "upper_text.hpp"
 
@@ -20,9 +20,9 @@ namespace {
 constexpr size_t kChunk = 64 * 1024;
 constexpr size_t kRecord = 16 * 1024;  // TLS mode: plaintext per record (2^14, the most TLS allows)
 
-std::string hex64(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%016llx", static_cast<unsigned long long>(v));
+std::string hex32(uint32_t v) {
+  char b[16];
+  std::snprintf(b, sizeof b, "0x%08x", static_cast<unsigned>(v));
   return b;
 }
 
@@ -36,7 +36,6 @@ void store_le64(uint8_t* p, uint64_t v) {
   for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));  // one store on little-endian targets
 }
 
-void fnv(uint64_t& h, const uint8_t* p, size_t n) { h = fnv1a64_update(h, p, n); }
 
 
 /// Why a TLS alert ended the connection.
@@ -83,33 +82,49 @@ struct BulkReceiver::Tls {
   }
 };
 
+BulkStream::BulkStream(uint64_t seed) {
+  Rng master(seed);
+  for (Rng& lane : lanes_) lane = Rng(master.next_u64());
+}
+
+inline void BulkStream::block(uint8_t* out) {
+  const uint64_t a = lanes_[0].next_u64();
+  const uint64_t b = lanes_[1].next_u64();
+  const uint64_t c = lanes_[2].next_u64();
+  const uint64_t d = lanes_[3].next_u64();
+  store_le64(out, a);
+  store_le64(out + 8, b);
+  store_le64(out + 16, c);
+  store_le64(out + 24, d);
+}
+
 void BulkStream::next(uint8_t* out, size_t n) {
-  // The stream is the little-endian bytes of successive draws: the rest of the last draw
-  // first, then whole draws straight into `out`, then the head of one more.
+  // The rest of the last block first, then whole blocks straight into `out`, then the head
+  // of one more.
   const size_t k = std::min(n, have_);
-  std::memcpy(out, buf_ + (8 - have_), k);
+  std::memcpy(out, buf_ + (sizeof buf_ - have_), k);
   have_ -= k;
   out += k;
   n -= k;
-  for (; n >= 8; n -= 8, out += 8) store_le64(out, rng_.next_u64());
+  for (; n >= sizeof buf_; n -= sizeof buf_, out += sizeof buf_) block(out);
   if (n > 0) {
-    store_le64(buf_, rng_.next_u64());
+    block(buf_);
     std::memcpy(out, buf_, n);
-    have_ = 8 - n;
+    have_ = sizeof buf_ - n;
   }
 }
 
-uint64_t bulk_stream_hash(uint64_t seed, uint64_t n) {
+uint32_t bulk_stream_crc(uint64_t seed, uint64_t n) {
   BulkStream s(seed);
-  uint64_t h = 0xcbf29ce484222325ull;
+  uint32_t crc = 0;
   std::vector<uint8_t> buf(kChunk);
   while (n > 0) {
     const size_t k = static_cast<size_t>(std::min<uint64_t>(n, buf.size()));
     s.next(buf.data(), k);
-    fnv(h, buf.data(), k);
+    crc = wire::crc32_update(crc, ByteView(buf.data(), k));
     n -= k;
   }
-  return h;
+  return crc;
 }
 
 // ------------------------------------------------------------------ sender
@@ -476,7 +491,7 @@ void BulkReceiver::verify(stack::Host& host, Time now, const uint8_t* data, size
       host.trace(now, Layer::Application, "bulk_corrupt",
                  "received data differs from what was sent at byte " + std::to_string(mismatch_at_));
     }
-    fnv(hash_, data, n);
+    crc_ = wire::crc32_update(crc_, ByteView(data, n));
     received_ += n;
     data += n;
     len -= n;
@@ -496,11 +511,11 @@ void BulkReceiver::report(stack::Host& host, Time now) {
   const Duration d = last_at_ - accepted_at_;
   const bool ok = content_ok() && (cfg_.expected_bytes == 0 || received_ == cfg_.expected_bytes);
   print("received " + std::to_string(received_) + " bytes in " + format_duration(d) + ": " + mbps(received_, d) +
-        " goodput, content " + (ok ? "verified" : "CORRUPT") + " (hash " + hex64(hash_) + "), " +
+        " goodput, content " + (ok ? "verified" : "CORRUPT") + " (CRC-32 " + hex32(crc_) + "), " +
         std::to_string(stats_.dup_bytes_received) + " duplicate bytes received" + (cfg_.tls ? ", over TLS 1.3" : ""));
   host.trace(now, Layer::Application, "bulk_done",
              "transfer complete: " + std::to_string(received_) + " bytes, content " + (ok ? "verified" : "CORRUPT"),
-             {{"bytes", received_}, {"hash", hex64(hash_)}, {"goodput_bps", d.ns > 0 ? received_ * 8e9 / static_cast<double>(d.ns) : 0.0}});
+             {{"bytes", received_}, {"crc32", hex32(crc_)}, {"goodput_bps", d.ns > 0 ? received_ * 8e9 / static_cast<double>(d.ns) : 0.0}});
 }
 
 void BulkReceiver::on_tcp(stack::Host& host, Time now, stack::ConnId id, const l4::TcpEvent& ev) {
@@ -537,7 +552,7 @@ std::vector<trace::Field> BulkReceiver::summary() const {
       {"complete", complete_},
       {"bytes_received", received_},
       {"content_ok", content_ok()},
-      {"hash", hex64(hash_)},
+      {"crc32", hex32(crc_)},
       {"completion_time_ns", d.ns},
       {"goodput_bps", d.ns > 0 ? static_cast<double>(received_) * 8e9 / static_cast<double>(d.ns) : 0.0},
       {"duplicate_bytes_received", stats_.dup_bytes_received},

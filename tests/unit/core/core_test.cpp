@@ -5,7 +5,6 @@
 
 #include "megzawicol/core/addr.hpp"
 #include "megzawicol/core/bytes.hpp"
-#include "megzawicol/core/fnv.hpp"
 #include "megzawicol/core/packet_buf.hpp"
 #include "megzawicol/core/rng.hpp"
 #include "megzawicol/core/time.hpp"
@@ -146,22 +145,3 @@ TEST_CASE("packet buffer grows headers in front and trailers behind without copy
   CHECK_FALSE(from_hex("abc", out));
 }
 
-TEST_CASE("fnv1a64_update: the block path gives the byte loop's hash") {
-  CHECK(fnv1a64_update(kFnv64Offset, nullptr, 0) == kFnv64Offset);
-  const uint8_t a = 'a';
-  CHECK(fnv1a64_update(kFnv64Offset, &a, 1) == 0xaf63dc4c8601ec8cull);  // published FNV-1a 64 of "a"
-  Rng rng(7);
-  std::vector<uint8_t> buf(5000);
-  rng.fill(buf.data(), buf.size());
-  // Runs of one value and of 0x00/0xff exercise the carries of the bit-sliced adder.
-  for (size_t i = 1000; i < 1600; ++i) buf[i] = 0xff;
-  for (size_t i = 2000; i < 2600; ++i) buf[i] = 0x00;
-  for (size_t i = 3000; i < 3300; ++i) buf[i] = static_cast<uint8_t>(i % 3 ? 0x80 : 0x7f);
-  for (int trial = 0; trial < 300; ++trial) {
-    const size_t off = rng.uniform_int(0, 4000);
-    const size_t len = rng.uniform_int(0, buf.size() - off);
-    const uint64_t h0 = trial % 2 ? rng.next_u64() : kFnv64Offset;
-    CHECK(fnv1a64_update(h0, buf.data() + off, len) == fnv1a64_update_portable(h0, buf.data() + off, len));
-  }
-  MESSAGE("vector path in use: " << fnv1a64_uses_vector());
-}
