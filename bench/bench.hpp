@@ -55,7 +55,7 @@ struct Row {
   std::optional<double> cpu_value;  // the same figure from CPU time instead of wall time
   std::string unit;
   std::vector<double> runs;   // every repetition
-  // A reference figure (the ns-3 numbers, or AES-GCM alone) and how to compare.
+  // A reference figure (the ns-3 3.37 reference numbers, or AES-GCM alone) and how to compare.
   std::optional<double> reference;
   std::string reference_label;
   std::optional<double> cpu_reference;  // for cpu_ratio(), when it differs from `reference`

@@ -1,6 +1,6 @@
 // The kernel "hold" model: K events pending; each event, when it runs, schedules one more
 // at now + U[1, 1999] ns (a seeded stream), so the queue stays at K. Events per second of
-// wall time, at K = 1,000 and K = 100,000, against the issue's ns-3 3.37 figures (its best
+// wall time, at K = 1,000 and K = 100,000, against ns-3 3.37 reference figures (its best
 // scheduler on this kind of machine).
 #include <cstdio>
 
@@ -49,7 +49,7 @@ std::pair<double, double> hold_once(size_t k, uint64_t events) {
 void bench_kernel(const Options& o, Rows& rows) {
   struct Case {
     size_t k;
-    double ns3;  // events/s, ns-3 3.37 best scheduler (from the issue)
+    double ns3;  // events/s, ns-3 3.37 best scheduler (reference figure, same kind of machine)
   };
   const Case cases[] = {{1'000, 7.4e6}, {100'000, 3.2e6}};
   const uint64_t events = o.quick ? 500'000 : 5'000'000;

@@ -237,7 +237,7 @@ void bench_layers(const Options& o, Rows& rows) {
     r.extra["ns_per_op"] = 1e3 * kPayload / r.value;  // bytes / (MB/s) is in us
     rows.push_back(std::move(r));
   }
-  // Ratios against AES-GCM alone: the target is encap+decap >= 1/3 of it.
+  // Ratios against AES-GCM alone: the target is encap+decap >= 1/3 of it.
   double gcm_mbs = 0;
   double gcm_cpu = 0;
   for (size_t i = first; i < rows.size(); ++i)

@@ -226,8 +226,8 @@ void bench_end_to_end(const Options& o, Rows& rows) {
     Traffic traffic = Traffic::Raw;
     std::string raw_id;  // a TLS variant: the id of its raw run (run just before it)
   };
-  // Each bulk case runs raw, then with "tls": true (same scenario otherwise): the issue's
-  // ns-3 targets are for the encrypted runs, so both rows carry them.
+  // Each bulk case runs raw, then with "tls": true (same scenario otherwise): the ns-3
+  // targets are for the encrypted runs, so both rows carry them.
   const std::vector<Case> cases = {
       {"a", "(a) bulk 100 MB, 1 Gbit/s 1 ms", "bulk-100mb-1g.json", {"apps[0].bytes=10MB"}, 1.2, std::nullopt,
        "ns-3: 1.2 s"},
