@@ -44,7 +44,7 @@ uint64_t Rng::uniform_int_slow(uint64_t lo, uint64_t hi, uint64_t r) {
   if (range == UINT64_MAX) return r;
   const uint64_t n = range + 1;
   if (n != mod_n_) {
-    const u128 m = ~u128{0} / n + 1;
+    const u128 m = ~static_cast<u128>(0) / n + 1;
     mod_n_ = n;
     mod_m_lo_ = static_cast<uint64_t>(m);
     mod_m_hi_ = static_cast<uint64_t>(m >> 64);
@@ -52,9 +52,9 @@ uint64_t Rng::uniform_int_slow(uint64_t lo, uint64_t hi, uint64_t r) {
   // Any r <= UINT64_MAX - n is below the rejection limit (which is >= UINT64_MAX - n + 1),
   // so the limit is computed only for the top n values.
   while (r > UINT64_MAX - n && r >= UINT64_MAX - (UINT64_MAX % n)) r = next_u64();
-  const u128 low = ((u128{mod_m_hi_} << 64) | mod_m_lo_) * r;
-  const u128 bottom = (u128{static_cast<uint64_t>(low)} * n) >> 64;
-  const u128 top = u128{static_cast<uint64_t>(low >> 64)} * n;
+  const u128 low = ((static_cast<u128>(mod_m_hi_) << 64) | mod_m_lo_) * r;
+  const u128 bottom = (static_cast<u128>(static_cast<uint64_t>(low)) * n) >> 64;
+  const u128 top = static_cast<u128>(static_cast<uint64_t>(low >> 64)) * n;
   return lo + static_cast<uint64_t>((bottom + top) >> 64);
 }
 

@@ -100,7 +100,8 @@ bool Scheduler::is_pending(EventId id) const {
 inline __attribute__((always_inline)) Scheduler::List* Scheduler::next_list() {
   if (summary0_ != 0) [[likely]] {
     const int w = std::countr_zero(summary0_);
-    List& l = lists_[static_cast<size_t>(w * 64 + std::countr_zero(bits_[w]))];
+    const int s0 = w * 64 + std::countr_zero(bits_[w]);
+    List& l = lists_[static_cast<size_t>(s0)];
     const Entry& e = *l.head;
     if (gen_[e.slot] == e.gen) [[likely]]
       return &l;
@@ -170,7 +171,8 @@ inline __attribute__((always_inline)) bool Scheduler::step(Time limit) {
     __builtin_prefetch(&cb_at(l->head->slot));
   } else if (summary0_ != 0) {
     const int w = std::countr_zero(summary0_);
-    const List& nl = lists_[static_cast<size_t>(w * 64 + std::countr_zero(bits_[w]))];
+    const int s0 = w * 64 + std::countr_zero(bits_[w]);
+    const List& nl = lists_[static_cast<size_t>(s0)];
     __builtin_prefetch(&cb_at(nl.head->slot));
   }
   now_ = Time{e.t};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -119,8 +120,10 @@ inline uint64_t peek(const uint8_t* b, size_t nbytes, size_t pos, unsigned n) {
 #ifdef MZ_L1_VBMI
 // AVX-512 VBMI versions of the two hot loops, chosen at run time. Both keep the tables
 // above as the definition: 32-entry nibble <-> code group tables held in one register.
+// MZ_NO_AVX512 (set, any value) keeps the portable loops on such a CPU too: the tests run
+// the differential suite both ways, and a user can compare the two.
 const bool kHaveVbmi = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                       __builtin_cpu_supports("avx512vbmi");
+                       __builtin_cpu_supports("avx512vbmi") && std::getenv("MZ_NO_AVX512") == nullptr;
 
 // Byte i of the result is v(i) for i < 64.
 template <typename F>
@@ -186,6 +189,12 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) size_t decode_blocks_vbmi
 #else
 constexpr bool kHaveVbmi = false;
 #endif
+
+}  // namespace
+
+bool line_code_uses_vector() { return kHaveVbmi; }
+
+namespace {
 
 // Writes the line bits of `frame` at `out` (ceil(bits/8) bytes, pad bits 1). The 80-bit
 // header is 10 whole bytes, so every 8 frame bytes become exactly 10 line bytes.

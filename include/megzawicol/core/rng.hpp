@@ -44,9 +44,9 @@ class Rng {
     const uint64_t n = hi - lo + 1;  // 0 for the full 64-bit range
     const uint64_t r = next_u64();
     if (n == mod_n_ && r <= UINT64_MAX - n) [[likely]] {
-      const U128 low = ((U128{mod_m_hi_} << 64) | mod_m_lo_) * r;
-      const U128 bottom = (U128{static_cast<uint64_t>(low)} * n) >> 64;
-      const U128 top = U128{static_cast<uint64_t>(low >> 64)} * n;
+      const U128 low = ((static_cast<U128>(mod_m_hi_) << 64) | mod_m_lo_) * r;
+      const U128 bottom = (static_cast<U128>(static_cast<uint64_t>(low)) * n) >> 64;
+      const U128 top = static_cast<U128>(static_cast<uint64_t>(low >> 64)) * n;
       return lo + static_cast<uint64_t>((bottom + top) >> 64);
     }
     return uniform_int_slow(lo, hi, r);

@@ -140,6 +140,10 @@ class LineEncoder {
 /// Memory: the decoder keeps the unconsumed bits of the last chunk fed plus a few bytes,
 /// and the frame being decoded (at most max_frame_len bytes), provided poll() is drained
 /// after each feed().
+/// Whether the coder uses its AVX-512 VBMI loops on this machine (false on other CPUs, and
+/// when the environment variable MZ_NO_AVX512 is set).
+bool line_code_uses_vector();
+
 class LineDecoder {
  public:
   explicit LineDecoder(size_t max_frame_len = 16384) : max_frame_len_(max_frame_len) {}

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -271,6 +272,8 @@ std::vector<Outcome> compare_stream(const Bytes& s, size_t max_frame_len, Rng& r
 }  // namespace
 
 TEST_CASE("differential: encode_frame and LineEncoder give the reference's bits") {
+  MESSAGE("AVX-512 VBMI loops in use: " << l1::line_code_uses_vector()
+                                        << (std::getenv("MZ_NO_AVX512") != nullptr ? " (MZ_NO_AVX512 is set)" : ""));
   Rng rng(0xE1);
   l1::LineBits a, b;
   l1::LineEncoder ea;
