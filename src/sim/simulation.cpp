@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <set>
 #include <stdexcept>
 
@@ -177,6 +178,15 @@ struct Simulation::Impl {
   app::KeylogSink keylog_sink();
 
   std::map<std::pair<size_t, uint16_t>, app::HttpServerApp*> http_servers;  // (node, port)
+  /// An interface address -> the first and the last host (by node index) that has it.
+  struct AddrOwners { size_t first, last; };
+  std::unordered_map<uint32_t, AddrOwners> addr_owners;
+  /// The host owning `a`: the first one, or the last (nodes.size(): none).
+  size_t address_owner(Ipv4Addr a, bool last) const {
+    auto it = addr_owners.find(a.v);
+    if (it == addr_owners.end()) return nodes.size();
+    return last ? it->second.last : it->second.first;
+  }
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> keylog{nullptr, &std::fclose};
 };
 
@@ -206,9 +216,7 @@ std::array<uint8_t, 32> Simulation::Impl::tls_server_key(size_t server_node, Ipv
 
 void Simulation::Impl::add_http(const scenario::App& a, NodeSlot& client) {
   // The server runs on the node that owns the target address; one per (node, port).
-  size_t server_node = nodes.size();
-  for (size_t i = 0; i < nodes.size(); ++i)
-    if (nodes[i].host && nodes[i].host->has_address(a.target)) server_node = i;
+  size_t server_node = address_owner(a.target, true);
   const std::array<uint8_t, 32> server_key = tls_server_key(server_node, a.target, a.server_key);
   if (server_node < nodes.size()) {
     auto key = std::make_pair(server_node, a.port);
@@ -245,18 +253,24 @@ void Simulation::Impl::add_http(const scenario::App& a, NodeSlot& client) {
 
 void Simulation::Impl::build() {
   namespace fs = std::filesystem;
+  // The IP MTU of an interface is its link's MTU (the last link naming it, as the loader
+  // allows one link per interface): "node:iface" -> MTU, one pass over the links.
+  std::unordered_map<std::string, uint32_t> link_mtu;
+  link_mtu.reserve(2 * sc.links.size());
+  for (const auto& l : sc.links) {
+    link_mtu[l.a_node + ":" + l.a_iface] = l.mtu;
+    link_mtu[l.b_node + ":" + l.b_iface] = l.mtu;
+  }
   for (size_t i = 0; i < sc.nodes.size(); ++i) {
     const auto& n = sc.nodes[i];
     stack::HostConfig hc;
     hc.name = n.name;
     hc.forwarding = n.kind == scenario::NodeKind::Router;
     hc.default_ttl = n.default_ttl;
-    for (const auto& ifc : n.interfaces) hc.interfaces.push_back(stack::InterfaceConfig{ifc.name, ifc.mac, ifc.address, 1500});
-    // The IP MTU of an interface is its link's MTU.
-    for (const auto& l : sc.links) {
-      for (auto& ic : hc.interfaces) {
-        if ((l.a_node == n.name && l.a_iface == ic.name) || (l.b_node == n.name && l.b_iface == ic.name)) ic.mtu = l.mtu;
-      }
+    for (const auto& ifc : n.interfaces) {
+      uint32_t mtu = 1500;
+      if (auto it = link_mtu.find(n.name + ":" + ifc.name); it != link_mtu.end()) mtu = it->second;
+      hc.interfaces.push_back(stack::InterfaceConfig{ifc.name, ifc.mac, ifc.address, mtu});
     }
     NodeSlot slot;
     slot.ports.assign(n.interfaces.size(), nullptr);
@@ -344,6 +358,13 @@ void Simulation::Impl::build() {
     mk_chan(pb, pa, l.b_to_a);
   }
 
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!nodes[i].host) continue;
+    for (const auto& ifc : sc.nodes[i].interfaces) {
+      auto [it, fresh] = addr_owners.try_emplace(ifc.address.addr.v, AddrOwners{i, i});
+      if (!fresh) it->second.last = i;
+    }
+  }
   for (const auto& a : sc.apps) {
     auto& slot = nodes[node_index.at(a.node)];
     if (a.kind == scenario::AppKind::Ping) {
@@ -371,14 +392,13 @@ void Simulation::Impl::build() {
       uc.linger = a.timeout;
       slot.host->add_app(std::make_unique<app::UdpFlowSender>(uc));
       // The receiver runs on the node that owns the target address, if any.
-      for (auto& rx_node : nodes) {
-        if (!a.receiver || !rx_node.host || !rx_node.host->has_address(a.target)) continue;
+      if (const size_t r = address_owner(a.target, false); a.receiver && r < nodes.size()) {
+        auto& rx_node = nodes[r];
         auto rx = std::make_unique<app::UdpFlowReceiver>(uc);
         if (!rx_node.host->udp_bind(a.port, rx.get()))
           throw scenario::ScenarioError(sc.source + ": app \"" + a.name + "\": UDP port " + std::to_string(a.port) +
                                         " on node \"" + rx_node.host->name() + "\" is already in use");
         rx_node.host->add_app(std::move(rx));
-        break;
       }
     } else if (a.kind == scenario::AppKind::Traceroute) {
       app::TracerouteConfig tc;
@@ -399,9 +419,7 @@ void Simulation::Impl::build() {
 
 void Simulation::Impl::add_bulk(const scenario::App& a, NodeSlot& sender) {
   // The receiver runs on the (first) node that owns the target address, if any.
-  size_t rx_node = nodes.size();
-  for (size_t i = 0; i < nodes.size() && rx_node == nodes.size(); ++i)
-    if (nodes[i].host && nodes[i].host->has_address(a.target)) rx_node = i;
+  const size_t rx_node = address_owner(a.target, false);
   app::BulkConfig bc;
   bc.name = a.name;
   bc.target = a.target;
