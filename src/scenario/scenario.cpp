@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -123,7 +124,56 @@ struct DuplicateKey {
   std::string key;
 };
 
-json parse_document(const std::string& text, const std::string& source) {
+// The DOM builder with a path-tracking duplicate-key check in front of it. (A parser
+// callback would do the same, but nlohmann's callback parser scans the enclosing container
+// at the end of every object, which makes an array of N objects cost N^2.)
+class DuplicateCheckingSax {
+ public:
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  explicit DuplicateCheckingSax(json& result) : dom_(result, true) {}
+
+  bool null() { return note_element(), dom_.null(); }
+  bool boolean(bool v) { return note_element(), dom_.boolean(v); }
+  bool number_integer(number_integer_t v) { return note_element(), dom_.number_integer(v); }
+  bool number_unsigned(number_unsigned_t v) { return note_element(), dom_.number_unsigned(v); }
+  bool number_float(number_float_t v, const string_t& s) { return note_element(), dom_.number_float(v, s); }
+  bool string(string_t& v) { return note_element(), dom_.string(v); }
+  bool binary(binary_t& v) { return note_element(), dom_.binary(v); }
+  bool start_object(std::size_t n) {
+    note_element();
+    stack_.push_back(Frame{false});
+    return dom_.start_object(n);
+  }
+  bool key(string_t& k) {
+    auto& f = stack_.back();
+    if (!f.keys.insert(k).second) throw DuplicateKey{container_path(), k};
+    f.key = k;
+    return dom_.key(k);
+  }
+  bool end_object() {
+    if (!stack_.empty()) stack_.pop_back();
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) {
+    note_element();
+    stack_.push_back(Frame{true});
+    return dom_.start_array(n);
+  }
+  bool end_array() {
+    if (!stack_.empty()) stack_.pop_back();
+    return dom_.end_array();
+  }
+  template <class Exception>
+  bool parse_error(std::size_t pos, const std::string& token, const Exception& ex) {
+    return dom_.parse_error(pos, token, ex);
+  }
+
+ private:
   struct Frame {
     bool is_array = false;
     bool started = false;
@@ -131,51 +181,31 @@ json parse_document(const std::string& text, const std::string& source) {
     std::string key;
     std::set<std::string> keys;
   };
-  std::vector<Frame> stack;
-  auto note_element = [&] {
-    if (!stack.empty() && stack.back().is_array) {
-      if (stack.back().started)
-        ++stack.back().index;
+  void note_element() {
+    if (!stack_.empty() && stack_.back().is_array) {
+      if (stack_.back().started)
+        ++stack_.back().index;
       else
-        stack.back().started = true;
+        stack_.back().started = true;
     }
-  };
-  auto container_path = [&] {
+  }
+  std::string container_path() const {
     std::string p;
-    for (size_t k = 0; k + 1 < stack.size(); ++k)
-      p = stack[k].is_array ? index_path(p, stack[k].index) : join_path(p, stack[k].key);
+    for (size_t k = 0; k + 1 < stack_.size(); ++k)
+      p = stack_[k].is_array ? index_path(p, stack_[k].index) : join_path(p, stack_[k].key);
     return p;
-  };
-  json::parser_callback_t cb = [&](int /*depth*/, json::parse_event_t ev, json& parsed) -> bool {
-    switch (ev) {
-      case json::parse_event_t::object_start:
-        note_element();
-        stack.push_back(Frame{false});
-        break;
-      case json::parse_event_t::array_start:
-        note_element();
-        stack.push_back(Frame{true});
-        break;
-      case json::parse_event_t::key: {
-        auto k = parsed.get<std::string>();
-        auto& f = stack.back();
-        if (!f.keys.insert(k).second) throw DuplicateKey{container_path(), k};
-        f.key = k;
-        break;
-      }
-      case json::parse_event_t::value:
-        note_element();
-        break;
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        if (!stack.empty()) stack.pop_back();
-        break;
-    }
-    return true;
-  };
+  }
 
+  nlohmann::detail::json_sax_dom_parser<json> dom_;
+  std::vector<Frame> stack_;
+};
+
+json parse_document(const std::string& text, const std::string& source) {
   try {
-    return json::parse(text, cb);
+    json result;
+    DuplicateCheckingSax sax(result);
+    json::sax_parse(text, &sax);
+    return result;
   } catch (const DuplicateKey& d) {
     throw ScenarioError(source + ": " + show_path(d.path) + ": duplicate key " + quote(d.key));
   } catch (const json::parse_error& e) {
@@ -481,8 +511,18 @@ class Loader {
     for (const auto& n : sc_.nodes) names.push_back(n.name);
     return join_names(names);
   }
+  // Lookups by name during loading: the first index with that name (names are unique once
+  // loaded), so that a topology of many nodes, links and apps loads in linear time.
+  const Node* find_node(const std::string& name) const {
+    auto it = node_by_name_.find(name);
+    return it == node_by_name_.end() ? nullptr : &sc_.nodes[it->second];
+  }
+  const Link* find_link(const std::string& name) const {
+    auto it = link_by_name_.find(name);
+    return it == link_by_name_.end() ? nullptr : &sc_.links[it->second];
+  }
   const Node* node_or_fail(const std::string& name, const std::string& path) const {
-    const Node* n = sc_.find_node(name);
+    const Node* n = find_node(name);
     if (!n) fail(path, "unknown node " + quote(name) + " (known: " + known_nodes() + ")");
     return n;
   }
@@ -497,6 +537,13 @@ class Loader {
   std::string duration_text_ = "60s";
   std::vector<std::vector<bool>> mac_given_;      // [node][iface]
   std::map<std::string, std::string> used_ends_;  // "a:eth0" -> "links[0]"
+  std::unordered_map<std::string, size_t> node_by_name_;  // name -> index in sc_.nodes
+  std::unordered_map<std::string, size_t> link_by_name_;  // name -> index in sc_.links
+  std::unordered_map<std::string, size_t> app_by_name_;   // name -> index in sc_.apps
+  // (target, port) -> the first bulk or http app (TCP receivers), the first udp app with a
+  // receiver.
+  std::map<std::pair<Ipv4Addr, uint16_t>, size_t> tcp_receivers_;
+  std::map<std::pair<Ipv4Addr, uint16_t>, size_t> udp_receivers_;
 };
 
 Scenario Loader::load(const json& doc) {
@@ -540,6 +587,7 @@ Scenario Loader::load(const json& doc) {
     Node node;
     load_node(nodes[i], index_path("nodes", i), node, i);
     sc_.nodes.push_back(std::move(node));
+    node_by_name_.emplace(sc_.nodes.back().name, i);
   }
   // Routes after all nodes, so that node names are known; they only refer to their own node.
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -554,6 +602,7 @@ Scenario Loader::load(const json& doc) {
       Link link;
       load_link((*it)[i], index_path("links", i), link, i);
       sc_.links.push_back(std::move(link));
+      link_by_name_.emplace(sc_.links.back().name, i);
     }
   }
 
@@ -566,6 +615,10 @@ Scenario Loader::load(const json& doc) {
       App app;
       load_app((*it)[i], index_path("apps", i), app, i);
       sc_.apps.push_back(std::move(app));
+      const App& a = sc_.apps.back();
+      app_by_name_.emplace(a.name, i);
+      if (a.kind == AppKind::Bulk || a.kind == AppKind::Http) tcp_receivers_.emplace(std::make_pair(a.target, a.port), i);
+      if (a.kind == AppKind::Udp && a.receiver) udp_receivers_.emplace(std::make_pair(a.target, a.port), i);
     }
   }
   if (auto it = doc.find("events"); it != doc.end()) load_events(*it);
@@ -601,8 +654,8 @@ void Loader::check_segments() {
   };
   for (size_t li = 0; li < sc_.links.size(); ++li) {
     const Link& l = sc_.links[li];
-    const Node* a = sc_.find_node(l.a_node);
-    const Node* b = sc_.find_node(l.b_node);
+    const Node* a = find_node(l.a_node);
+    const Node* b = find_node(l.b_node);
     if (a->kind == NodeKind::Switch && b->kind == NodeKind::Switch) {
       std::string ra = sw_find(a->name), rb = sw_find(b->name);
       if (ra == rb)
@@ -659,7 +712,7 @@ void Loader::load_events(const json& j) {
       fail(p + ".at", "must be before the end of the run (duration " + duration_text_ + "), got " + ej["at"].dump());
     e.at = Time::zero() + at;
     e.link = get_string(require(ej, p, "link"), p + ".link");
-    if (!sc_.find_link(e.link)) {
+    if (!find_link(e.link)) {
       std::vector<std::string> names;
       for (const auto& l : sc_.links) names.push_back(l.name);
       fail(p + ".link", "unknown link " + quote(e.link) + " (links: " + join_names(names) + ")");
@@ -726,7 +779,7 @@ void Loader::load_node(const json& j, const std::string& path, Node& node, size_
   expect_object(j, path);
   check_keys(j, path, {"name", "kind", "interfaces", "routes", "ttl"});
   node.name = get_identifier(require(j, path, "name"), path + ".name");
-  if (sc_.find_node(node.name)) fail(path + ".name", "duplicate node name " + quote(node.name));
+  if (find_node(node.name)) fail(path + ".name", "duplicate node name " + quote(node.name));
 
   if (auto it = j.find("kind"); it != j.end()) {
     std::string k = get_string(*it, path + ".kind");
@@ -961,9 +1014,8 @@ void Loader::load_link(const json& j, const std::string& path, Link& link, size_
   } else {
     link.name = end_names[0] + "-" + end_names[1];
   }
-  for (size_t q = 0; q < sc_.links.size(); ++q)
-    if (sc_.links[q].name == link.name)
-      fail(path + ".name", "duplicate link name " + quote(link.name) + " (also " + index_path("links", q) + ")");
+  if (auto q = link_by_name_.find(link.name); q != link_by_name_.end())
+    fail(path + ".name", "duplicate link name " + quote(link.name) + " (also " + index_path("links", q->second) + ")");
 
   if (auto it = j.find("mtu"); it != j.end()) {
     uint64_t v = get_size(*it, path + ".mtu");
@@ -1030,12 +1082,10 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
     if (auto it = j.find("duration"); it != j.end()) app.send_for = get_duration_min(*it, path + ".duration", true);
     if (auto it = j.find("tls"); it != j.end()) app.tls = get_bool(*it, path + ".tls");
     if (auto it = j.find("transport"); it != j.end()) load_transport(*it, path + ".transport", app.transport);
-    for (size_t q = 0; q < sc_.apps.size(); ++q) {
-      const App& o = sc_.apps[q];
-      if ((o.kind == AppKind::Bulk || o.kind == AppKind::Http) && o.target == app.target && o.port == app.port)
-        fail(path + ".port", "TCP port " + std::to_string(app.port) + " on " + app.target.to_string() +
-                                 " already has a receiver (" + index_path("apps", q) + "); a bulk receiver takes one transfer");
-    }
+    if (auto q = tcp_receivers_.find(std::make_pair(app.target, app.port)); q != tcp_receivers_.end())
+      fail(path + ".port", "TCP port " + std::to_string(app.port) + " on " + app.target.to_string() +
+                               " already has a receiver (" + index_path("apps", q->second) +
+                               "); a bulk receiver takes one transfer");
   }
   if (app.kind == AppKind::Http) {
     app.port = 65432;
@@ -1100,9 +1150,8 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
   } else {
     app.name = kind + std::to_string(index);
   }
-  for (size_t q = 0; q < sc_.apps.size(); ++q)
-    if (sc_.apps[q].name == app.name)
-      fail(path + ".name", "duplicate app name " + quote(app.name) + " (also " + index_path("apps", q) + ")");
+  if (auto q = app_by_name_.find(app.name); q != app_by_name_.end())
+    fail(path + ".name", "duplicate app name " + quote(app.name) + " (also " + index_path("apps", q->second) + ")");
 
   const Node* on = node_or_fail(get_string(require(j, path, "node"), path + ".node"), path + ".node");
   if (on->kind == NodeKind::Switch)
@@ -1118,7 +1167,7 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
 
   const std::string tpath = path + ".target";
   std::string target = get_string(require(j, path, "target"), tpath);
-  if (const Node* n = sc_.find_node(target)) {
+  if (const Node* n = find_node(target)) {
     if (n->kind == NodeKind::Switch) fail(tpath, quote(target) + " is a switch, it has no IP address");
     if (n->interfaces.empty())
       fail(tpath, "node " + quote(target) + " has no interfaces, so no address to " +
@@ -1161,11 +1210,10 @@ void Loader::load_app(const json& j, const std::string& path, App& app, size_t i
       app.interval = Duration{static_cast<int64_t>((bits_ns + app.rate_bps - 1) / app.rate_bps)};
     }
     if (auto it = j.find("receiver"); it != j.end()) app.receiver = get_bool(*it, path + ".receiver");
-    for (size_t q = 0; q < sc_.apps.size() && app.receiver; ++q) {
-      const App& o = sc_.apps[q];
-      if (o.kind == AppKind::Udp && o.receiver && o.target == app.target && o.port == app.port)
+    if (app.receiver) {
+      if (auto q = udp_receivers_.find(std::make_pair(app.target, app.port)); q != udp_receivers_.end())
         fail(path + ".port", "port " + std::to_string(app.port) + " on " + app.target.to_string() +
-                                 " already has a receiver (" + index_path("apps", q) + ")");
+                                 " already has a receiver (" + index_path("apps", q->second) + ")");
     }
   }
   if (app.kind == AppKind::Traceroute) {

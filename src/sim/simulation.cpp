@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <set>
 #include <stdexcept>
 
@@ -86,6 +87,7 @@ std::string bits_text(const l1::LineBits& lb, size_t max_bits) {
 }  // namespace
 
 struct Port;
+class SummaryWriter;
 
 struct Channel {
   std::string name;  // "a:eth0 -> b:eth0"
@@ -175,8 +177,20 @@ struct Simulation::Impl {
   std::array<uint8_t, 32> tls_server_key(size_t server_node, Ipv4Addr target,
                                          const std::optional<std::array<uint8_t, 32>>& given) const;
   app::KeylogSink keylog_sink();
+  /// summary.json, streamed (see SummaryWriter).
+  void write_summary(SummaryWriter& w, Time end_time) const;
+  void write_summary(std::FILE* f, Time end_time) const;
 
   std::map<std::pair<size_t, uint16_t>, app::HttpServerApp*> http_servers;  // (node, port)
+  /// An interface address -> the first and the last host (by node index) that has it.
+  struct AddrOwners { size_t first, last; };
+  std::unordered_map<uint32_t, AddrOwners> addr_owners;
+  /// The host owning `a`: the first one, or the last (nodes.size(): none).
+  size_t address_owner(Ipv4Addr a, bool last) const {
+    auto it = addr_owners.find(a.v);
+    if (it == addr_owners.end()) return nodes.size();
+    return last ? it->second.last : it->second.first;
+  }
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> keylog{nullptr, &std::fclose};
 };
 
@@ -206,9 +220,7 @@ std::array<uint8_t, 32> Simulation::Impl::tls_server_key(size_t server_node, Ipv
 
 void Simulation::Impl::add_http(const scenario::App& a, NodeSlot& client) {
   // The server runs on the node that owns the target address; one per (node, port).
-  size_t server_node = nodes.size();
-  for (size_t i = 0; i < nodes.size(); ++i)
-    if (nodes[i].host && nodes[i].host->has_address(a.target)) server_node = i;
+  size_t server_node = address_owner(a.target, true);
   const std::array<uint8_t, 32> server_key = tls_server_key(server_node, a.target, a.server_key);
   if (server_node < nodes.size()) {
     auto key = std::make_pair(server_node, a.port);
@@ -245,18 +257,24 @@ void Simulation::Impl::add_http(const scenario::App& a, NodeSlot& client) {
 
 void Simulation::Impl::build() {
   namespace fs = std::filesystem;
+  // The IP MTU of an interface is its link's MTU (the last link naming it, as the loader
+  // allows one link per interface): "node:iface" -> MTU, one pass over the links.
+  std::unordered_map<std::string, uint32_t> link_mtu;
+  link_mtu.reserve(2 * sc.links.size());
+  for (const auto& l : sc.links) {
+    link_mtu[l.a_node + ":" + l.a_iface] = l.mtu;
+    link_mtu[l.b_node + ":" + l.b_iface] = l.mtu;
+  }
   for (size_t i = 0; i < sc.nodes.size(); ++i) {
     const auto& n = sc.nodes[i];
     stack::HostConfig hc;
     hc.name = n.name;
     hc.forwarding = n.kind == scenario::NodeKind::Router;
     hc.default_ttl = n.default_ttl;
-    for (const auto& ifc : n.interfaces) hc.interfaces.push_back(stack::InterfaceConfig{ifc.name, ifc.mac, ifc.address, 1500});
-    // The IP MTU of an interface is its link's MTU.
-    for (const auto& l : sc.links) {
-      for (auto& ic : hc.interfaces) {
-        if ((l.a_node == n.name && l.a_iface == ic.name) || (l.b_node == n.name && l.b_iface == ic.name)) ic.mtu = l.mtu;
-      }
+    for (const auto& ifc : n.interfaces) {
+      uint32_t mtu = 1500;
+      if (auto it = link_mtu.find(n.name + ":" + ifc.name); it != link_mtu.end()) mtu = it->second;
+      hc.interfaces.push_back(stack::InterfaceConfig{ifc.name, ifc.mac, ifc.address, mtu});
     }
     NodeSlot slot;
     slot.ports.assign(n.interfaces.size(), nullptr);
@@ -344,6 +362,13 @@ void Simulation::Impl::build() {
     mk_chan(pb, pa, l.b_to_a);
   }
 
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!nodes[i].host) continue;
+    for (const auto& ifc : sc.nodes[i].interfaces) {
+      auto [it, fresh] = addr_owners.try_emplace(ifc.address.addr.v, AddrOwners{i, i});
+      if (!fresh) it->second.last = i;
+    }
+  }
   for (const auto& a : sc.apps) {
     auto& slot = nodes[node_index.at(a.node)];
     if (a.kind == scenario::AppKind::Ping) {
@@ -371,14 +396,13 @@ void Simulation::Impl::build() {
       uc.linger = a.timeout;
       slot.host->add_app(std::make_unique<app::UdpFlowSender>(uc));
       // The receiver runs on the node that owns the target address, if any.
-      for (auto& rx_node : nodes) {
-        if (!a.receiver || !rx_node.host || !rx_node.host->has_address(a.target)) continue;
+      if (const size_t r = address_owner(a.target, false); a.receiver && r < nodes.size()) {
+        auto& rx_node = nodes[r];
         auto rx = std::make_unique<app::UdpFlowReceiver>(uc);
         if (!rx_node.host->udp_bind(a.port, rx.get()))
           throw scenario::ScenarioError(sc.source + ": app \"" + a.name + "\": UDP port " + std::to_string(a.port) +
                                         " on node \"" + rx_node.host->name() + "\" is already in use");
         rx_node.host->add_app(std::move(rx));
-        break;
       }
     } else if (a.kind == scenario::AppKind::Traceroute) {
       app::TracerouteConfig tc;
@@ -399,9 +423,7 @@ void Simulation::Impl::build() {
 
 void Simulation::Impl::add_bulk(const scenario::App& a, NodeSlot& sender) {
   // The receiver runs on the (first) node that owns the target address, if any.
-  size_t rx_node = nodes.size();
-  for (size_t i = 0; i < nodes.size() && rx_node == nodes.size(); ++i)
-    if (nodes[i].host && nodes[i].host->has_address(a.target)) rx_node = i;
+  const size_t rx_node = address_owner(a.target, false);
   app::BulkConfig bc;
   bc.name = a.name;
   bc.target = a.target;
@@ -769,8 +791,7 @@ void Simulation::run() {
     const std::string path = (std::filesystem::path(m.opts.out_dir) / "summary.json").string();
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) throw std::runtime_error(path + ": cannot create file");
-    const std::string s = summary_json();
-    std::fwrite(s.data(), 1, s.size(), f);
+    m.write_summary(f, now());
     std::fclose(f);
   }
 }
@@ -869,55 +890,129 @@ nlohmann::ordered_json to_json(const stack::HostCounters& c) {
 
 }  // namespace
 
-std::string Simulation::summary_json() const {
-  const Impl& m = *impl_;
-  nlohmann::ordered_json j;
-  j["scenario"] = m.sc.name;
-  j["seed"] = m.sc.seed;
-  j["end_time_ns"] = now().ns;
-  j["events"] = m.sched.executed();
-  j["apps"] = nlohmann::ordered_json::array();
-  for (const auto& n : m.nodes) {
+/// Writes summary.json as `ordered_json::dump(2)` of the whole document would, one top-level
+/// value or array element at a time, so that the whole tree is never held at once.
+class SummaryWriter {
+ public:
+  explicit SummaryWriter(std::FILE* f) : file_(f) {}
+  explicit SummaryWriter(std::string& s) : out_(&s) {}
+  ~SummaryWriter() { flush(); }
+
+  void put(std::string_view s) {
+    buf_.append(s);
+    if (buf_.size() >= (1u << 16)) flush();
+  }
+  /// `v.dump(2)`, its lines after the first indented by `depth` more levels.
+  void value(const nlohmann::ordered_json& v, int depth) {
+    const std::string d = v.dump(2);
+    size_t start = 0;
+    for (size_t nl; (nl = d.find('\n', start)) != std::string::npos; start = nl + 1) {
+      put(std::string_view(d).substr(start, nl + 1 - start));
+      buf_.append(static_cast<size_t>(2 * depth), ' ');
+    }
+    put(std::string_view(d).substr(start));
+  }
+  /// A top-level key (after the first: preceded by ",").
+  void key(const char* k) {
+    put(first_key_ ? "{\n  " : ",\n  ");
+    first_key_ = false;
+    put(nlohmann::ordered_json(k).dump());
+    put(": ");
+  }
+  void begin_array() { first_element_ = true; }
+  void element(const nlohmann::ordered_json& v) {
+    put(first_element_ ? "[\n    " : ",\n    ");
+    first_element_ = false;
+    value(v, 2);
+  }
+  void end_array() { put(first_element_ ? "[]" : "\n  ]"); }
+  void end() { put(first_key_ ? "{}\n" : "\n}\n"); }
+
+  void flush() {
+    if (out_) out_->append(buf_);
+    else std::fwrite(buf_.data(), 1, buf_.size(), file_);
+    buf_.clear();
+  }
+
+ private:
+  std::FILE* file_ = nullptr;
+  std::string* out_ = nullptr;
+  std::string buf_;
+  bool first_key_ = true;
+  bool first_element_ = true;
+};
+
+void Simulation::Impl::write_summary(SummaryWriter& w, Time end_time) const {
+  w.key("scenario");
+  w.value(sc.name, 1);
+  w.key("seed");
+  w.value(sc.seed, 1);
+  w.key("end_time_ns");
+  w.value(end_time.ns, 1);
+  w.key("events");
+  w.value(sched.executed(), 1);
+  w.key("apps");
+  w.begin_array();
+  for (const auto& n : nodes) {
     if (!n.host) continue;
     for (const auto& a : n.host->apps()) {
       nlohmann::ordered_json aj = to_json(a->summary());
       aj["name"] = a->name();
       aj["kind"] = a->kind();
       aj["node"] = n.host->name();
-      j["apps"].push_back(aj);
+      w.element(aj);
     }
   }
-  j["links"] = nlohmann::ordered_json::array();
-  for (size_t i = 0; i < m.sc.links.size(); ++i) {
-    j["links"].push_back({{"name", m.sc.links[i].name},
-                          {"a_to_b", to_json(m.channels[2 * i]->ctr)},
-                          {"b_to_a", to_json(m.channels[2 * i + 1]->ctr)}});
+  w.end_array();
+  w.key("links");
+  w.begin_array();
+  for (size_t i = 0; i < sc.links.size(); ++i) {
+    w.element({{"name", sc.links[i].name},
+               {"a_to_b", to_json(channels[2 * i]->ctr)},
+               {"b_to_a", to_json(channels[2 * i + 1]->ctr)}});
   }
-  j["nodes"] = nlohmann::ordered_json::array();
-  for (size_t i = 0; i < m.nodes.size(); ++i) {
-    const auto& n = m.nodes[i];
+  w.end_array();
+  w.key("nodes");
+  w.begin_array();
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto& n = nodes[i];
     if (n.host) {
       nlohmann::ordered_json nj = to_json(n.host->counters());
       nj["name"] = n.host->name();
-      j["nodes"].push_back(nj);
+      w.element(nj);
     } else {
       const auto& c = n.sw->counters();
-      j["nodes"].push_back({{"name", m.node_name(i)},
-                            {"kind", "switch"},
-                            {"frames_in", c.frames_in},
-                            {"frames_out", c.frames_out},
-                            {"forwarded", c.forwarded},
-                            {"flooded", c.flooded},
-                            {"filtered", c.filtered},
-                            {"learned", c.learned},
-                            {"dropped",
-                             {{"fcs", c.drop_fcs},
-                              {"rx_error", c.drop_rx_error},
-                              {"runt", c.drop_runt},
-                              {"port_down", c.drop_port_down}}}});
+      w.element({{"name", node_name(i)},
+                 {"kind", "switch"},
+                 {"frames_in", c.frames_in},
+                 {"frames_out", c.frames_out},
+                 {"forwarded", c.forwarded},
+                 {"flooded", c.flooded},
+                 {"filtered", c.filtered},
+                 {"learned", c.learned},
+                 {"dropped",
+                  {{"fcs", c.drop_fcs},
+                   {"rx_error", c.drop_rx_error},
+                   {"runt", c.drop_runt},
+                   {"port_down", c.drop_port_down}}}});
     }
   }
-  return j.dump(2) + "\n";
+  w.end_array();
+  w.end();
+}
+
+void Simulation::Impl::write_summary(std::FILE* f, Time end_time) const {
+  SummaryWriter w(f);
+  write_summary(w, end_time);
+}
+
+std::string Simulation::summary_json() const {
+  std::string s;
+  {
+    SummaryWriter w(s);
+    impl_->write_summary(w, now());
+  }
+  return s;
 }
 
 }  // namespace mz::sim
