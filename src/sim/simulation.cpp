@@ -908,7 +908,7 @@ class SummaryWriter {
     size_t start = 0;
     for (size_t nl; (nl = d.find('\n', start)) != std::string::npos; start = nl + 1) {
       put(std::string_view(d).substr(start, nl + 1 - start));
-      buf_.append(static_cast<size_t>(2 * depth), ' ');
+      buf_.append(2 * static_cast<size_t>(depth), ' ');
     }
     put(std::string_view(d).substr(start));
   }
