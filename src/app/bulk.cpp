@@ -1,6 +1,7 @@
 #include "megzawicol/app/bulk.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstring>
 
@@ -32,8 +33,9 @@ std::string mbps(uint64_t bytes, Duration d) {
   return b;
 }
 
-void store_le64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));  // one store on little-endian targets
+inline void store_le64(uint8_t* p, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);  // one store (the byte-by-byte form compiled to eight here)
 }
 
 
@@ -106,7 +108,25 @@ void BulkStream::next(uint8_t* out, size_t n) {
   have_ -= k;
   out += k;
   n -= k;
-  for (; n >= sizeof buf_; n -= sizeof buf_, out += sizeof buf_) block(out);
+  if (n >= sizeof buf_) {
+    // The generators run on local copies: stores through `out` (bytes, which may alias
+    // anything) would otherwise force their state back to memory after every block.
+    Rng l0 = lanes_[0], l1 = lanes_[1], l2 = lanes_[2], l3 = lanes_[3];
+    for (; n >= sizeof buf_; n -= sizeof buf_, out += sizeof buf_) {
+      const uint64_t a = l0.next_u64();
+      const uint64_t b = l1.next_u64();
+      const uint64_t c = l2.next_u64();
+      const uint64_t d = l3.next_u64();
+      store_le64(out, a);
+      store_le64(out + 8, b);
+      store_le64(out + 16, c);
+      store_le64(out + 24, d);
+    }
+    lanes_[0] = l0;
+    lanes_[1] = l1;
+    lanes_[2] = l2;
+    lanes_[3] = l3;
+  }
   if (n > 0) {
     block(buf_);
     std::memcpy(out, buf_, n);
