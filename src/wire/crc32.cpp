@@ -176,37 +176,32 @@ constexpr bool kHaveVclmul = false;
 bool crc32_uses_clmul() { return kHaveClmul; }
 bool crc32_uses_vclmul() { return kHaveVclmul; }
 
-uint32_t crc32_update_clmul128(uint32_t crc, ByteView data) {
+namespace {
+
+// The folded part (whole 16-byte blocks, when there are at least 64 bytes) by carry-less
+// multiplication, 512-bit wide if `wide` and the CPU has it, then the tail by table.
+uint32_t update(uint32_t crc, ByteView data, [[maybe_unused]] bool wide) {
   uint32_t c = ~crc;
   const uint8_t* p = data.data();
   size_t n = data.size();
 #ifdef MZ_CRC32_CLMUL
   if (kHaveClmul && n >= 64) {
     const size_t chunk = n & ~size_t{15};
-    c = fold_clmul(c, p, chunk);
+    c = wide && kHaveVclmul && chunk >= 256 ? fold_vclmul(c, p, chunk) : fold_clmul(c, p, chunk);
     p += chunk;
     n -= chunk;
   }
 #endif
   return ~slice8(c, p, n);
 }
+
+}  // namespace
+
+uint32_t crc32_update_clmul128(uint32_t crc, ByteView data) { return update(crc, data, false); }
 
 uint32_t crc32_update_portable(uint32_t crc, ByteView data) { return ~slice8(~crc, data.data(), data.size()); }
 
-uint32_t crc32_update(uint32_t crc, ByteView data) {
-  uint32_t c = ~crc;
-  const uint8_t* p = data.data();
-  size_t n = data.size();
-#ifdef MZ_CRC32_CLMUL
-  if (kHaveClmul && n >= 64) {
-    const size_t chunk = n & ~size_t{15};
-    c = kHaveVclmul && chunk >= 256 ? fold_vclmul(c, p, chunk) : fold_clmul(c, p, chunk);
-    p += chunk;
-    n -= chunk;
-  }
-#endif
-  return ~slice8(c, p, n);
-}
+uint32_t crc32_update(uint32_t crc, ByteView data) { return update(crc, data, true); }
 
 uint32_t crc32(ByteView data) { return crc32_update(0, data); }
 
