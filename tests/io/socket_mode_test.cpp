@@ -26,92 +26,18 @@
 #include "megzawicol/core/rng.hpp"
 #include "megzawicol/l1/line_code.hpp"
 #include "megzawicol/wire/crc32.hpp"
+#include "../support/process.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string exe() { return std::string(MZ_BINARY_DIR) + "/sim/megzawicol"; }
+using mz::testsupport::Child;
+using mz::testsupport::RawConn;
+using mz::testsupport::slurp;
 
-std::string fresh_dir(const std::string& name) {
-  namespace fs = std::filesystem;
-  const fs::path p = fs::path(MZ_BINARY_DIR) / "test-out" / "io" / name;
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// A child process whose stdout and stderr go to a file. The destructor kills (SIGKILL) and
-// reaps it if it is still running.
-class Child {
- public:
-  Child(std::vector<std::string> args, std::string log) : log_(std::move(log)) {
-    std::vector<char*> argv;
-    args.insert(args.begin(), exe());
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-        ::close(fd);
-      }
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    if (pid_ > 0 && !status_) {
-      ::kill(pid_, SIGKILL);
-      int st = 0;
-      ::waitpid(pid_, &st, 0);
-    }
-  }
-  /// The exit status (128 + signal if killed by one), or nullopt if still running after `limit`.
-  std::optional<int> wait(std::chrono::milliseconds limit) {
-    const auto end = Clock::now() + limit;
-    while (!status_) {
-      int st = 0;
-      const pid_t r = ::waitpid(pid_, &st, WNOHANG);
-      if (r == pid_) {
-        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        break;
-      }
-      if (Clock::now() >= end) break;
-      std::this_thread::sleep_for(5ms);
-    }
-    return status_;
-  }
-  void signal(int sig) { ::kill(pid_, sig); }
-  std::string output() const { return slurp(log_); }
-  /// Waits until the output contains `needle`; false after `limit`.
-  bool wait_output(const std::string& needle, std::chrono::milliseconds limit) const {
-    const auto end = Clock::now() + limit;
-    while (Clock::now() < end) {
-      if (output().find(needle) != std::string::npos) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return output().find(needle) != std::string::npos;
-  }
-
- private:
-  std::string log_;
-  pid_t pid_ = -1;
-  std::optional<int> status_;
-};
+std::string fresh_dir(const std::string& name) { return mz::testsupport::fresh_dir("io", name); }
 
 // A server on an ephemeral loopback port.
 struct Server {
@@ -123,6 +49,7 @@ struct Server {
     std::vector<std::string> args{"server", "--listen", "127.0.0.1:0", "--quiet"};
     args.insert(args.end(), extra.begin(), extra.end());
     proc = std::make_unique<Child>(args, dir + "/server.log");
+    REQUIRE(proc->started());
     REQUIRE_MESSAGE(proc->wait_output("[Server] Listening on 127.0.0.1:", 10s), proc->output());
     const std::string out = proc->output();
     const auto at = out.find("Listening on 127.0.0.1:") + std::string("Listening on 127.0.0.1:").size();
@@ -157,55 +84,7 @@ void check_honest_client(const Server& s, const std::string& name) {
 }
 
 // A raw TCP connection from the test (the hostile peer).
-class RawConn {
- public:
-  explicit RawConn(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  }
-  ~RawConn() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  RawConn(const RawConn&) = delete;
-  RawConn& operator=(const RawConn&) = delete;
-  void send_all(const std::vector<uint8_t>& b) {
-    size_t off = 0;
-    while (off < b.size()) {
-      const ssize_t n = ::send(fd_, b.data() + off, b.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return;  // the server may already have closed it
-      off += static_cast<size_t>(n);
-    }
-  }
-  /// True if the server closes the connection within `limit` (whatever it sends first).
-  bool closed_within(std::chrono::milliseconds limit) {
-    const auto end = Clock::now() + limit;
-    char buf[4096];
-    while (Clock::now() < end) {
-      pollfd p{fd_, POLLIN, 0};
-      const int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count());
-      if (::poll(&p, 1, std::max(left, 1)) <= 0) continue;
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return true;
-    }
-    return false;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-std::vector<uint8_t> line_coded_frame(size_t len) {
-  std::vector<uint8_t> frame(len, 0xab);
-  mz::Bytes out;
-  mz::l1::LineEncoder enc;
-  enc.encode(mz::ByteView(frame.data(), frame.size()), out);
-  return std::vector<uint8_t>(out.begin(), out.end());
-}
+std::vector<uint8_t> line_coded_frame(size_t len) { return mz::testsupport::line_coded(std::vector<uint8_t>(len, 0xab)); }
 
 }  // namespace
 
@@ -379,6 +258,7 @@ TEST_CASE("socket mode: hostile peers are closed and honest clients still served
   Server s("hostile", {"--idle-timeout", "1s", "--max-clients", "4"});
   SUBCASE("garbage bytes") {
     RawConn c(s.port);
+    REQUIRE(c.ok());
     std::vector<uint8_t> junk(200 * 1024);
     mz::Rng rng(7);
     rng.fill(junk.data(), junk.size());
@@ -388,6 +268,7 @@ TEST_CASE("socket mode: hostile peers are closed and honest clients still served
   }
   SUBCASE("a truncated frame then silence") {
     RawConn c(s.port);
+    REQUIRE(c.ok());
     auto f = line_coded_frame(200);
     f.resize(f.size() / 2);
     c.send_all(f);
@@ -397,6 +278,7 @@ TEST_CASE("socket mode: hostile peers are closed and honest clients still served
   }
   SUBCASE("an oversized frame") {
     RawConn c(s.port);
+    REQUIRE(c.ok());
     c.send_all(line_coded_frame(20000));
     CHECK(c.closed_within(5s));
     CHECK(s.proc->wait_output("oversized frame", 5s));
