@@ -102,7 +102,8 @@ inline void BulkStream::block(uint8_t* out) {
 
 void BulkStream::next(uint8_t* out, size_t n) {
   // The rest of the last block first, then whole blocks straight into `out`, then the head
-  // of one more.
+  // of one more. (n == 0 may come with a null `out`.)
+  if (n == 0) return;
   const size_t k = std::min(n, have_);
   std::memcpy(out, buf_ + (sizeof buf_ - have_), k);
   have_ -= k;

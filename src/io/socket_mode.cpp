@@ -202,7 +202,7 @@ class Wire : public std::enable_shared_from_this<Wire> {
   // After every call into the host: frames out, console lines, the hook, the timer.
   void service() {
     if (closed_) return;
-    while (auto t = host_->poll_transmit()) transmit(std::move(t->frame));
+    while (auto t = host_->poll_transmit()) transmit(t->frame);
     for (auto& a : host_->apps())
       for (auto& line : a->take_output()) {
         if (line.rfind("[Server] Listening on ", 0) == 0) continue;  // the real listener says it

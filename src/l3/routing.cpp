@@ -85,7 +85,7 @@ void RoutingTable::rebuild_index() {
 }
 
 void RoutingTable::add(RouteEntry e) {
-  entries_.push_back(std::move(e));
+  entries_.push_back(e);
   index_entry(static_cast<uint32_t>(entries_.size() - 1));
 }
 

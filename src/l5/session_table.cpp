@@ -125,7 +125,7 @@ void SessionTable::handle_timeout(Time now) {
 
 std::optional<StateChanged> SessionTable::poll_event() {
   if (events_.empty()) return std::nullopt;
-  StateChanged e = std::move(events_.front());
+  const StateChanged e = events_.front();
   events_.pop_front();
   return e;
 }
@@ -166,7 +166,7 @@ void SessionTable::push_event(StateChanged e) {
     events_.pop_front();
     ++events_dropped_;
   }
-  events_.push_back(std::move(e));
+  events_.push_back(e);
 }
 
 }  // namespace mz::l5

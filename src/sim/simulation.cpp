@@ -130,7 +130,7 @@ struct NodeSlot {
   std::optional<Time> wake_at;
 
   void handle_frame(Time now, uint32_t ifindex, PacketBuf frame, bool rx_error) {
-    if (host) host->handle_frame(now, ifindex, std::move(frame), rx_error);
+    if (host) host->handle_frame(now, ifindex, frame, rx_error);
     else sw->handle_frame(now, ifindex, std::move(frame), rx_error);
   }
   std::optional<stack::Transmit> poll_transmit() { return host ? host->poll_transmit() : sw->poll_transmit(); }
@@ -164,7 +164,7 @@ struct Simulation::Impl {
   void drain(size_t n);
   void channel_send(Channel& ch, PacketBuf frame);
   void channel_start(Channel& ch);
-  void deliver(Channel& ch, l1::LineBits bits, uint64_t generation);
+  void deliver(Channel& ch, const l1::LineBits& bits, uint64_t generation);
   void set_link_state(size_t link_index, bool up);
   void schedule_reroute();
   void compute_routes();
@@ -584,14 +584,14 @@ void Simulation::Impl::channel_start(Channel& ch) {
           "frame of " + std::to_string(len) + " bytes on " + ch.name + " duplicated: a second copy arrives " +
               format_duration(extra2 - extra) + " after the first",
           {{"link", ch.name}});
-    sched.schedule_in(tx + ch.cfg.delay + extra2, [this, &ch, b = bits, gen]() mutable { deliver(ch, std::move(b), gen); });
+    sched.schedule_in(tx + ch.cfg.delay + extra2, [this, &ch, b = bits, gen] { deliver(ch, b, gen); });
   }
   if (extra.ns > 0) {
     trace(now, from_node, Layer::Link, "jitter", "frame on " + ch.name + " delayed by " + format_duration(extra) + " of jitter",
           {{"link", ch.name}, {"jitter_ns", extra.ns}});
   }
-  sched.schedule_in(tx + ch.cfg.delay + extra, [this, &ch, b = std::move(bits), gen]() mutable {
-    deliver(ch, std::move(b), gen);
+  sched.schedule_in(tx + ch.cfg.delay + extra, [this, &ch, b = std::move(bits), gen] {
+    deliver(ch, b, gen);
   });
 }
 
@@ -621,7 +621,7 @@ void Simulation::Impl::set_link_state(size_t link_index, bool up) {
   if (sc.routing.recompute) schedule_reroute();
 }
 
-void Simulation::Impl::deliver(Channel& ch, l1::LineBits bits, uint64_t gen) {
+void Simulation::Impl::deliver(Channel& ch, const l1::LineBits& bits, uint64_t gen) {
   const Time now = sched.now();
   if (gen != ch.generation) {
     ++ch.ctr.drop_down;

@@ -102,7 +102,7 @@ void Host::handle_timeout(Time now) {
 
 // ---------------------------------------------------------------- L2: Ethernet + ARP
 
-void Host::handle_frame(Time now, uint32_t ifindex, PacketBuf frame, bool rx_error) {
+void Host::handle_frame(Time now, uint32_t ifindex, const PacketBuf& frame, bool rx_error) {
   if (ifindex >= ifaces_.size()) return;
   ++ctr_.frames_in;
   if (rx_error) {

@@ -134,7 +134,7 @@ class Host {
   void start(Time now);
   /// `rx_error`: the PHY saw invalid code groups while receiving (802.3 RX_ER); the MAC
   /// then discards the frame whatever its FCS says.
-  void handle_frame(Time now, uint32_t ifindex, PacketBuf frame, bool rx_error = false);
+  void handle_frame(Time now, uint32_t ifindex, const PacketBuf& frame, bool rx_error = false);
   std::optional<Transmit> poll_transmit();
   std::optional<Time> poll_timeout() const;
   void handle_timeout(Time now);
